@@ -1,0 +1,304 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/amends/amends"
+)
+
+const incidentColumns = `id, number, title, summary, severity, status, owner, lead, comms, components,
+	noticed_at, created_at, updated_at, created_by, colleagues_told_at, customers_told_at,
+	root_cause_at, mitigated_at, resolved_at, closed_at, event_count, head_hash`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanIncident(row scanner) (*amends.Incident, error) {
+	var (
+		inc                                  amends.Incident
+		number, noticed, created, updated    int64
+		components, status                   string
+		colleagues, customers, root, mit, rs sql.NullInt64
+		closed                               sql.NullInt64
+	)
+	err := row.Scan(&inc.ID, &number, &inc.Title, &inc.Summary, &inc.Severity, &status, &inc.Owner,
+		&inc.Lead, &inc.Comms, &components, &noticed, &created, &updated, &inc.CreatedBy,
+		&colleagues, &customers, &root, &mit, &rs, &closed, &inc.EventCount, &inc.HeadHash)
+	if err != nil {
+		return nil, err
+	}
+	inc.Ref = amends.FormatRef(number)
+	inc.Status = amends.Status(status)
+	if err := json.Unmarshal([]byte(components), &inc.Components); err != nil {
+		return nil, fmt.Errorf("incident %s components: %w", inc.Ref, err)
+	}
+	if inc.Components == nil {
+		inc.Components = []string{}
+	}
+	inc.NoticedAt, inc.CreatedAt, inc.UpdatedAt = fromMicros(noticed), fromMicros(created), fromMicros(updated)
+	inc.ColleaguesToldAt, inc.CustomersToldAt = fromNullMicros(colleagues), fromNullMicros(customers)
+	inc.RootCauseAt, inc.MitigatedAt = fromNullMicros(root), fromNullMicros(mit)
+	inc.ResolvedAt, inc.ClosedAt = fromNullMicros(rs), fromNullMicros(closed)
+	return &inc, nil
+}
+
+func openRank(s amends.Status) int {
+	if s.Open() {
+		return 0
+	}
+	return 1
+}
+
+func componentsJSON(cs []string) string {
+	if cs == nil {
+		cs = []string{}
+	}
+	b, _ := json.Marshal(cs)
+	return string(b)
+}
+
+// CreateIncident declares an incident: it takes the next reference, stores the incident as
+// investigating and records "noticed" on its timeline at NoticedAt (now when not given).
+func (s *Store) CreateIncident(ctx context.Context, n amends.NewIncident, actor amends.Actor) (*amends.Incident, error) {
+	now := s.now().UTC().Truncate(time.Microsecond)
+	n.Normalize()
+	if err := n.Validate(now); err != nil {
+		return nil, err
+	}
+	noticed := now
+	if n.NoticedAt != nil {
+		noticed = n.NoticedAt.UTC().Truncate(time.Microsecond)
+	}
+	var inc *amends.Incident
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var number int64
+		if err := tx.QueryRowContext(ctx,
+			"UPDATE counters SET value = value + 1 WHERE name = 'incident' RETURNING value").Scan(&number); err != nil {
+			return fmt.Errorf("next incident number: %w", err)
+		}
+		owner := n.Owner
+		if owner == "" {
+			owner = actor.Name
+		}
+		row := tx.QueryRowContext(ctx, `INSERT INTO incidents (number, title, summary, severity, status, open_rank,
+			owner, components, noticed_at, created_at, updated_at, created_by)
+			VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $8, $9, $9, $10) RETURNING `+incidentColumns,
+			number, n.Title, n.Summary, int(n.Severity), string(amends.Investigating), owner,
+			componentsJSON(n.Components), micros(noticed), micros(now), actor.Name)
+		var err error
+		if inc, err = scanIncident(row); err != nil {
+			return fmt.Errorf("insert incident: %w", err)
+		}
+		body := n.Title
+		if n.Summary != "" {
+			body += "\n\n" + n.Summary
+		}
+		if _, err := s.appendEvent(ctx, tx, inc, amends.Event{Kind: amends.KindNoticed, Body: body,
+			At: noticed, Actor: actor.Name, Visibility: amends.Internal}, now); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, now, actor, "incident.declare", inc.Ref, fmt.Sprintf("severity %d: %s", n.Severity, n.Title))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Incident(ctx, inc.Ref)
+}
+
+// Incident returns the incident with reference ref, or ENotFound.
+func (s *Store) Incident(ctx context.Context, ref string) (*amends.Incident, error) {
+	return s.incident(ctx, s.db, ref, false)
+}
+
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// incident reads one incident; lock holds its row until the transaction ends, so concurrent
+// appends to one timeline take their turns (SQLite's immediate transactions already do).
+func (s *Store) incident(ctx context.Context, q querier, ref string, lock bool) (*amends.Incident, error) {
+	n, err := amends.ParseRef(ref)
+	if err != nil {
+		return nil, err
+	}
+	query := "SELECT " + incidentColumns + " FROM incidents WHERE number = $1"
+	if lock && s.dialect == Postgres {
+		query += " FOR UPDATE"
+	}
+	inc, err := scanIncident(q.QueryRowContext(ctx, query, n))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, amends.Errorf(amends.ENotFound, "ref", "no incident %s", amends.FormatRef(n))
+	}
+	return inc, translate(err)
+}
+
+// IncidentPage is one page of incidents and the cursor of the next ("" on the last page).
+type IncidentPage struct {
+	Incidents []*amends.Incident `json:"incidents"`
+	Next      string             `json:"next"`
+}
+
+// Incidents lists incidents, open ones first, then newest first, a page at a time. Paging is by
+// keyset on (open_rank, number), which an index serves, so deep pages cost what the first does.
+func (s *Store) Incidents(ctx context.Context, f amends.IncidentFilter) (IncidentPage, error) {
+	limit := f.Limit
+	if limit <= 0 || limit > 500 {
+		limit = 50
+	}
+	var where []string
+	var args []any
+	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
+	if f.Status != "" {
+		if !f.Status.Valid() {
+			return IncidentPage{}, amends.Errorf(amends.EInvalid, "status", "unknown status %q", string(f.Status))
+		}
+		where = append(where, "status = "+arg(string(f.Status)))
+	}
+	if f.Severity != 0 {
+		if err := f.Severity.Validate(); err != nil {
+			return IncidentPage{}, err
+		}
+		where = append(where, "severity = "+arg(int(f.Severity)))
+	}
+	if f.OpenOnly {
+		where = append(where, "open_rank = 0")
+	}
+	if f.After != "" {
+		rank, num, err := parseCursor(f.After)
+		if err != nil {
+			return IncidentPage{}, err
+		}
+		r, n := arg(rank), arg(num)
+		where = append(where, fmt.Sprintf("(open_rank > %s OR (open_rank = %s AND number < %s))", r, r, n))
+	}
+	q := "SELECT " + incidentColumns + " FROM incidents"
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY open_rank, number DESC LIMIT " + arg(limit+1)
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return IncidentPage{}, translate(err)
+	}
+	defer rows.Close()
+	page := IncidentPage{Incidents: []*amends.Incident{}}
+	for rows.Next() {
+		inc, err := scanIncident(rows)
+		if err != nil {
+			return IncidentPage{}, err
+		}
+		page.Incidents = append(page.Incidents, inc)
+	}
+	if err := rows.Err(); err != nil {
+		return IncidentPage{}, translate(err)
+	}
+	if len(page.Incidents) > limit {
+		last := page.Incidents[limit-1]
+		n, _ := amends.ParseRef(last.Ref)
+		page.Next = fmt.Sprintf("%d.%d", openRank(last.Status), n)
+		page.Incidents = page.Incidents[:limit]
+	}
+	return page, nil
+}
+
+func parseCursor(c string) (int, int64, error) {
+	a, b, ok := strings.Cut(c, ".")
+	rank, err1 := strconv.Atoi(a)
+	num, err2 := strconv.ParseInt(b, 10, 64)
+	if !ok || err1 != nil || err2 != nil || rank < 0 || rank > 1 {
+		return 0, 0, amends.Errorf(amends.EInvalid, "after", "is not a cursor this server gave out")
+	}
+	return rank, num, nil
+}
+
+// UpdateIncident changes an incident's fields. Every changed field is recorded on the timeline
+// as its own event, and the audit log says who did it; all in one transaction.
+func (s *Store) UpdateIncident(ctx context.Context, ref string, u amends.IncidentUpdate, actor amends.Actor) (*amends.Incident, error) {
+	now := s.now().UTC().Truncate(time.Microsecond)
+	u.Normalize()
+	var inc *amends.Incident
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if inc, err = s.incident(ctx, tx, ref, true); err != nil {
+			return err
+		}
+		if err := u.Validate(inc, now); err != nil {
+			return err
+		}
+		at := now
+		if u.At != nil {
+			at = u.At.UTC().Truncate(time.Microsecond)
+		}
+		var events []amends.Event
+		var changed []string
+		add := func(kind amends.EventKind, body string) {
+			events = append(events, amends.Event{Kind: kind, Body: body, At: at, Actor: actor.Name, Visibility: amends.Internal})
+			changed = append(changed, string(kind))
+		}
+		if u.Title != nil && *u.Title != inc.Title {
+			inc.Title = *u.Title
+			add(amends.KindTitle, inc.Title)
+		}
+		if u.Summary != nil && *u.Summary != inc.Summary {
+			inc.Summary = *u.Summary
+			add(amends.KindSummary, inc.Summary)
+		}
+		if u.Severity != nil && *u.Severity != inc.Severity {
+			inc.Severity = *u.Severity
+			add(amends.KindSeverity, strconv.Itoa(int(inc.Severity)))
+		}
+		if u.Owner != nil && *u.Owner != inc.Owner {
+			inc.Owner = *u.Owner
+			add(amends.KindOwner, inc.Owner)
+		}
+		if (u.Lead != nil && *u.Lead != inc.Lead) || (u.Comms != nil && *u.Comms != inc.Comms) {
+			if u.Lead != nil {
+				inc.Lead = *u.Lead
+			}
+			if u.Comms != nil {
+				inc.Comms = *u.Comms
+			}
+			add(amends.KindRoles, fmt.Sprintf("lead=%s; comms=%s", inc.Lead, inc.Comms))
+		}
+		if u.Components != nil && strings.Join(*u.Components, ",") != strings.Join(inc.Components, ",") {
+			inc.Components = *u.Components
+			add(amends.KindComponents, strings.Join(inc.Components, ", "))
+		}
+		if u.Status != nil {
+			inc.Status = *u.Status
+			events = append(events, amends.Event{Kind: amends.KindStatus, Body: string(inc.Status), At: at,
+				Actor: actor.Name, Visibility: amends.Internal})
+			changed = append(changed, "status")
+			if u.Note != "" {
+				events = append(events, amends.Event{Kind: amends.KindNote, Body: u.Note, At: at, Actor: actor.Name, Visibility: amends.Internal})
+			}
+		}
+		if len(events) == 0 {
+			return amends.Errorf(amends.EInvalid, "", "nothing changed: the values given are the current ones")
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE incidents SET title = $1, summary = $2, severity = $3, status = $4,
+			open_rank = $5, owner = $6, lead = $7, comms = $8, components = $9, updated_at = $10 WHERE id = $11`,
+			inc.Title, inc.Summary, int(inc.Severity), string(inc.Status), openRank(inc.Status), inc.Owner,
+			inc.Lead, inc.Comms, componentsJSON(inc.Components), micros(now), inc.ID); err != nil {
+			return fmt.Errorf("update incident: %w", err)
+		}
+		for _, e := range events {
+			if _, err := s.appendEvent(ctx, tx, inc, e, now); err != nil {
+				return err
+			}
+		}
+		return s.audit(ctx, tx, now, actor, "incident.update", inc.Ref, strings.Join(changed, ", "))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Incident(ctx, ref)
+}
