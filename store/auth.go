@@ -261,3 +261,25 @@ func (s *Store) TokenBySecret(ctx context.Context, secret string) (*amends.Token
 	t.Role, t.CreatedAt, t.LastUsedAt = amends.Role(role), fromMicros(created), fromNullMicros(used)
 	return &t, nil
 }
+
+// SetPassword replaces a user's password and signs them out everywhere.
+func (s *Store) SetPassword(ctx context.Context, name, password string, actor amends.Actor) error {
+	if err := amends.ValidatePassword(password); err != nil {
+		return err
+	}
+	hash := HashPassword(password)
+	now := s.now()
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		var id int64
+		err := tx.QueryRowContext(ctx, "UPDATE users SET password_hash = $1 WHERE name = $2 RETURNING id", hash, name).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return amends.Errorf(amends.ENotFound, "name", "no user %q", name)
+		} else if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE user_id = $1", id); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, now, actor, "user.password", name, "")
+	})
+}

@@ -1,0 +1,307 @@
+// Package api serves amends' JSON API under /api/v1: bearer-token authentication, one table of
+// routes that the OpenAPI document is checked against, errors as application/problem+json.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/amends/amends"
+	"github.com/amends/amends/ownership"
+	"github.com/amends/amends/store"
+)
+
+// Config is what the API needs.
+type Config struct {
+	Store   *store.Store
+	Checker *ownership.Checker
+	Logger  *slog.Logger
+}
+
+// API holds the handlers of /api/v1.
+type API struct {
+	store   *store.Store
+	checker *ownership.Checker
+	log     *slog.Logger
+}
+
+// New returns the API.
+func New(cfg Config) *API {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	return &API{store: cfg.Store, checker: cfg.Checker, log: log}
+}
+
+// Route is one endpoint: method, path pattern, the weakest role allowed ("" for public) and
+// its handler, already wrapped with authentication.
+type Route struct {
+	Method  string
+	Path    string
+	MinRole amends.Role
+	Handler http.Handler
+}
+
+// Routes returns every endpoint of /api/v1. The OpenAPI test compares this table with
+// openapi.json, so the document cannot drift from the handlers.
+func (a *API) Routes() []Route {
+	routes := []Route{
+		{"GET", "/api/v1/openapi.json", "", http.HandlerFunc(serveOpenAPI)},
+		{"GET", "/api/v1/incidents", amends.Viewer, http.HandlerFunc(a.listIncidents)},
+		{"POST", "/api/v1/incidents", amends.Responder, http.HandlerFunc(a.createIncident)},
+		{"GET", "/api/v1/incidents/{ref}", amends.Viewer, http.HandlerFunc(a.getIncident)},
+		{"PATCH", "/api/v1/incidents/{ref}", amends.Responder, http.HandlerFunc(a.updateIncident)},
+		{"POST", "/api/v1/incidents/{ref}/events", amends.Responder, http.HandlerFunc(a.addEvent)},
+		{"GET", "/api/v1/incidents/{ref}/timeline", amends.Viewer, http.HandlerFunc(a.timeline)},
+		{"POST", "/api/v1/lint", amends.Viewer, http.HandlerFunc(a.lint)},
+		{"GET", "/api/v1/audit", amends.Admin, http.HandlerFunc(a.audit)},
+		{"GET", "/api/v1/me", amends.Viewer, http.HandlerFunc(a.me)},
+	}
+	for i, rt := range routes {
+		if rt.MinRole != "" {
+			routes[i].Handler = a.authenticate(rt.MinRole, rt.Handler)
+		}
+	}
+	return routes
+}
+
+type actorKey struct{}
+
+// actor returns who is calling, as the authentication middleware found.
+func actor(r *http.Request) amends.Actor {
+	a, _ := r.Context().Value(actorKey{}).(amends.Actor)
+	return a
+}
+
+// authenticate requires a bearer token whose role is at least min.
+func (a *API) authenticate(min amends.Role, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		secret, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || strings.TrimSpace(secret) == "" {
+			fail(w, r, a.log, amends.Errorf(amends.EUnauthorized, "", "send an API token: Authorization: Bearer TOKEN (make one with `amends token create`)"))
+			return
+		}
+		tok, err := a.store.TokenBySecret(r.Context(), strings.TrimSpace(secret))
+		if err != nil {
+			fail(w, r, a.log, err)
+			return
+		}
+		if !tok.Role.AtLeast(min) {
+			fail(w, r, a.log, amends.Errorf(amends.EForbidden, "", "token %q is a %s; this needs %s or more", tok.Name, tok.Role, min))
+			return
+		}
+		ctx := context.WithValue(r.Context(), actorKey{}, amends.Actor{Name: "token:" + tok.Name, Role: tok.Role})
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+type createIncidentRequest struct {
+	Title      string   `json:"title"`
+	Summary    string   `json:"summary"`
+	Severity   int      `json:"severity"`
+	NoticedAt  *string  `json:"noticed_at"`
+	Owner      string   `json:"owner"`
+	Components []string `json:"components"`
+}
+
+func (a *API) createIncident(w http.ResponseWriter, r *http.Request) {
+	var req createIncidentRequest
+	if err := decode(w, r, &req); err != nil {
+		fail(w, r, a.log, err)
+		return
+	}
+	noticed, err := parseTime("noticed_at", req.NoticedAt)
+	if err != nil {
+		fail(w, r, a.log, err)
+		return
+	}
+	inc, err := a.store.CreateIncident(r.Context(), amends.NewIncident{Title: req.Title, Summary: req.Summary,
+		Severity: amends.Severity(req.Severity), NoticedAt: noticed, Owner: req.Owner, Components: req.Components}, actor(r))
+	if err != nil {
+		fail(w, r, a.log, err)
+		return
+	}
+	w.Header().Set("Location", "/api/v1/incidents/"+inc.Ref)
+	respond(w, http.StatusCreated, inc)
+}
+
+func (a *API) getIncident(w http.ResponseWriter, r *http.Request) {
+	inc, err := a.store.Incident(r.Context(), r.PathValue("ref"))
+	if err != nil {
+		fail(w, r, a.log, err)
+		return
+	}
+	respond(w, http.StatusOK, inc)
+}
+
+func (a *API) listIncidents(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := amends.IncidentFilter{Status: amends.Status(q.Get("status")), After: q.Get("after"), OpenOnly: q.Get("open") == "true"}
+	if v := q.Get("severity"); v != "" {
+		sev, err := amends.ParseSeverity(v)
+		if err != nil {
+			fail(w, r, a.log, err)
+			return
+		}
+		f.Severity = sev
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := parseLimit(v)
+		if err != nil {
+			fail(w, r, a.log, err)
+			return
+		}
+		f.Limit = n
+	}
+	page, err := a.store.Incidents(r.Context(), f)
+	if err != nil {
+		fail(w, r, a.log, err)
+		return
+	}
+	respond(w, http.StatusOK, page)
+}
+
+type updateIncidentRequest struct {
+	Title      *string   `json:"title"`
+	Summary    *string   `json:"summary"`
+	Severity   *int      `json:"severity"`
+	Status     *string   `json:"status"`
+	Owner      *string   `json:"owner"`
+	Lead       *string   `json:"lead"`
+	Comms      *string   `json:"comms"`
+	Components *[]string `json:"components"`
+	Note       string    `json:"note"`
+	At         *string   `json:"at"`
+}
+
+func (a *API) updateIncident(w http.ResponseWriter, r *http.Request) {
+	var req updateIncidentRequest
+	if err := decode(w, r, &req); err != nil {
+		fail(w, r, a.log, err)
+		return
+	}
+	u, err := req.toUpdate()
+	if err != nil {
+		fail(w, r, a.log, err)
+		return
+	}
+	inc, err := a.store.UpdateIncident(r.Context(), r.PathValue("ref"), u, actor(r))
+	if err != nil {
+		fail(w, r, a.log, err)
+		return
+	}
+	respond(w, http.StatusOK, inc)
+}
+
+func (req updateIncidentRequest) toUpdate() (amends.IncidentUpdate, error) {
+	u := amends.IncidentUpdate{Title: req.Title, Summary: req.Summary, Owner: req.Owner, Lead: req.Lead,
+		Comms: req.Comms, Components: req.Components, Note: req.Note}
+	if req.Severity != nil {
+		s := amends.Severity(*req.Severity)
+		u.Severity = &s
+	}
+	var err error
+	if u.Status, err = parseStatus(req.Status); err != nil {
+		return u, err
+	}
+	if u.Status != nil && *u.Status == amends.Closed {
+		return u, amends.Errorf(amends.EInvalid, "status", "closing comes with the loop-closing checklist (postmortem, customers told, promises), which this version does not have yet; resolve the incident instead")
+	}
+	u.At, err = parseTime("at", req.At)
+	return u, err
+}
+
+type addEventRequest struct {
+	Kind       string  `json:"kind"`
+	Body       string  `json:"body"`
+	At         *string `json:"at"`
+	Visibility string  `json:"visibility"`
+	Corrects   *int64  `json:"corrects"`
+}
+
+func (a *API) addEvent(w http.ResponseWriter, r *http.Request) {
+	var req addEventRequest
+	if err := decode(w, r, &req); err != nil {
+		fail(w, r, a.log, err)
+		return
+	}
+	at, err := parseTime("at", req.At)
+	if err != nil {
+		fail(w, r, a.log, err)
+		return
+	}
+	e, err := a.store.AddEvent(r.Context(), r.PathValue("ref"), amends.NewEvent{Kind: amends.EventKind(req.Kind),
+		Body: req.Body, At: at, Visibility: amends.Visibility(req.Visibility), Corrects: req.Corrects}, actor(r))
+	if err != nil {
+		fail(w, r, a.log, err)
+		return
+	}
+	respond(w, http.StatusCreated, e)
+}
+
+func (a *API) timeline(w http.ResponseWriter, r *http.Request) {
+	events, err := a.store.Timeline(r.Context(), r.PathValue("ref"), r.URL.Query().Get("visibility") == "public")
+	if err != nil {
+		fail(w, r, a.log, err)
+		return
+	}
+	respond(w, http.StatusOK, map[string]any{"events": events})
+}
+
+type lintRequest struct {
+	Text string `json:"text"`
+	Mode string `json:"mode"`
+}
+
+func (a *API) lint(w http.ResponseWriter, r *http.Request) {
+	var req lintRequest
+	if err := decode(w, r, &req); err != nil {
+		fail(w, r, a.log, err)
+		return
+	}
+	mode, err := ownership.ParseMode(req.Mode)
+	if err != nil {
+		fail(w, r, a.log, amends.Errorf(amends.EInvalid, "mode", "%s", err.Error()))
+		return
+	}
+	respond(w, http.StatusOK, a.checker.Check(req.Text, mode))
+}
+
+func (a *API) audit(w http.ResponseWriter, r *http.Request) {
+	n := 100
+	if v := r.URL.Query().Get("limit"); v != "" {
+		var err error
+		if n, err = parseLimit(v); err != nil {
+			fail(w, r, a.log, err)
+			return
+		}
+	}
+	entries, err := a.store.Audit(r.Context(), n)
+	if err != nil {
+		fail(w, r, a.log, err)
+		return
+	}
+	respond(w, http.StatusOK, map[string]any{"entries": entries})
+}
+
+func (a *API) me(w http.ResponseWriter, r *http.Request) {
+	who := actor(r)
+	respond(w, http.StatusOK, map[string]any{"name": who.Name, "role": who.Role})
+}
+
+func parseLimit(v string) (int, error) {
+	var n int
+	for _, c := range v {
+		if c < '0' || c > '9' || n > 10000 {
+			return 0, amends.Errorf(amends.EInvalid, "limit", "must be a whole number from 1 to 500")
+		}
+		n = n*10 + int(c-'0')
+	}
+	if n < 1 || n > 500 {
+		return 0, amends.Errorf(amends.EInvalid, "limit", "must be a whole number from 1 to 500")
+	}
+	return n, nil
+}

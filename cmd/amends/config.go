@@ -1,0 +1,43 @@
+package main
+
+import (
+	"flag"
+	"os"
+)
+
+// config is every setting of amends, read once here from flags with AMENDS_* fallbacks and
+// passed down as a struct.
+type config struct {
+	Addr     string
+	Data     string
+	DB       string
+	BaseURL  string
+	SMTPURL  string
+	SMTPFrom string
+	Rules    string
+	LogLevel string
+}
+
+func env(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+// dbFlags registers the flags that say where the database is.
+func dbFlags(fs *flag.FlagSet, c *config) {
+	fs.StringVar(&c.Data, "data", env("AMENDS_DATA", "amends-data"), "data directory (env AMENDS_DATA)")
+	fs.StringVar(&c.DB, "db", env("AMENDS_DB", ""), "database: postgres://… or sqlite:PATH; default sqlite at DATA/amends.db (env AMENDS_DB)")
+}
+
+// serveFlags registers the flags of `amends serve`.
+func serveFlags(fs *flag.FlagSet, c *config) {
+	dbFlags(fs, c)
+	fs.StringVar(&c.Addr, "addr", env("AMENDS_ADDR", "127.0.0.1:8080"), "listen address HOST:PORT (env AMENDS_ADDR)")
+	fs.StringVar(&c.BaseURL, "base-url", env("AMENDS_BASE_URL", ""), "public URL of this server, used in links and to decide Secure cookies (env AMENDS_BASE_URL); default http://ADDR")
+	fs.StringVar(&c.SMTPURL, "smtp-url", env("AMENDS_SMTP_URL", ""), "mail server smtp://user:pass@host:port (env AMENDS_SMTP_URL)")
+	fs.StringVar(&c.SMTPFrom, "smtp-from", env("AMENDS_SMTP_FROM", ""), "sender address of mail (env AMENDS_SMTP_FROM)")
+	fs.StringVar(&c.Rules, "rules", env("AMENDS_RULES", ""), "extra ownership-check rules file (env AMENDS_RULES)")
+	fs.StringVar(&c.LogLevel, "log-level", env("AMENDS_LOG_LEVEL", "info"), "debug, info, warn or error (env AMENDS_LOG_LEVEL)")
+}

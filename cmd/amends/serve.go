@@ -1,0 +1,174 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/amends/amends"
+	"github.com/amends/amends/ownership"
+	"github.com/amends/amends/server"
+	"github.com/amends/amends/store"
+)
+
+// Main is the running program of `amends serve`. Tests start it on port 0 with Run and stop
+// it with Close, exactly as the command does.
+type Main struct {
+	Config config
+	Logger *slog.Logger
+	// Notice receives what a person starting the server must read (the first admin's password).
+	Notice io.Writer
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+
+	Store  *store.Store
+	server *server.Server
+	ln     net.Listener
+	done   chan error
+}
+
+// Run opens the database (applying migrations), makes the first admin on first start and
+// starts serving in the background. It returns once the server is listening.
+func (m *Main) Run(ctx context.Context) error {
+	if m.Logger == nil {
+		m.Logger = slog.Default()
+	}
+	if m.Notice == nil {
+		m.Notice = os.Stderr
+	}
+	st, err := store.Open(ctx, m.Config.DB, m.Config.Data, store.Options{Now: m.Now})
+	if err != nil {
+		return fmt.Errorf("open database: %w", err)
+	}
+	m.Store = st
+	checker, err := loadChecker(m.Config.Rules)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", m.Config.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
+	}
+	m.ln = ln
+	if m.Config.BaseURL == "" {
+		m.Config.BaseURL = "http://" + ln.Addr().String()
+	}
+	m.Config.BaseURL = strings.TrimRight(m.Config.BaseURL, "/")
+	if err := m.firstAdmin(ctx); err != nil {
+		return err
+	}
+	srv, err := server.New(server.Config{Store: st, Checker: checker, Logger: m.Logger, BaseURL: m.Config.BaseURL, Now: m.Now})
+	if err != nil {
+		return err
+	}
+	m.server = srv
+	m.done = make(chan error, 1)
+	go func() { m.done <- srv.Serve(ln) }()
+	m.Logger.Info("amends is serving", "addr", ln.Addr().String(), "url", m.Config.BaseURL, "db", string(st.Dialect()))
+	return nil
+}
+
+// URL returns the base URL the server answers on.
+func (m *Main) URL() string { return m.Config.BaseURL }
+
+// Done is closed with the serve error when the server stops by itself.
+func (m *Main) Done() <-chan error { return m.done }
+
+// Close stops the server, letting requests in flight finish, and closes the database.
+func (m *Main) Close() error {
+	var errs []error
+	if m.server != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		errs = append(errs, m.server.Shutdown(ctx))
+		cancel()
+	} else if m.ln != nil {
+		errs = append(errs, m.ln.Close())
+	}
+	if m.Store != nil {
+		errs = append(errs, m.Store.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// firstAdmin creates the user "admin" with a random password when there are no users yet
+// and tells the person starting the server, once.
+func (m *Main) firstAdmin(ctx context.Context) error {
+	n, err := m.Store.CountUsers(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	password := store.RandomSecret(15)
+	if _, err := m.Store.CreateUser(ctx, "admin", amends.Admin, password, amends.Actor{Name: "amends", Role: amends.Admin}); err != nil {
+		return fmt.Errorf("create the first admin: %w", err)
+	}
+	fmt.Fprintf(m.Notice, "\n  First start: sign in at %s/login\n  user:     admin\n  password: %s\n  This password is shown once. Reset it with `amends user reset-password admin`.\n\n",
+		m.Config.BaseURL, password)
+	return nil
+}
+
+func loadChecker(rulesFile string) (*ownership.Checker, error) {
+	if rulesFile == "" {
+		return ownership.New()
+	}
+	f, err := os.Open(rulesFile)
+	if err != nil {
+		return nil, fmt.Errorf("rules: %w", err)
+	}
+	defer f.Close()
+	extra, err := ownership.LoadRules(f)
+	if err != nil {
+		return nil, fmt.Errorf("rules %s: %w", rulesFile, err)
+	}
+	return ownership.New(extra)
+}
+
+func newLogger(w io.Writer, level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, usageError("log-level must be debug, info, warn or error")
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+}
+
+func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c config
+	serveFlags(fs, &c)
+	if pos, err := parseArgs(fs, args); err != nil {
+		return fail(stderr, err)
+	} else if len(pos) > 0 {
+		return fail(stderr, usageError("serve takes no arguments, got %q", pos))
+	}
+	log, err := newLogger(stderr, c.LogLevel)
+	if err != nil {
+		return fail(stderr, err)
+	}
+	m := &Main{Config: c, Logger: log, Notice: stderr}
+	if err := m.Run(ctx); err != nil {
+		m.Close()
+		return fail(stderr, err)
+	}
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+	case err := <-m.Done():
+		if err != nil {
+			log.Error("server stopped", "err", err)
+			m.Close()
+			return 1
+		}
+	}
+	if err := m.Close(); err != nil {
+		log.Error("shutdown", "err", err)
+		return 1
+	}
+	return 0
+}
