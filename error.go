@@ -10,14 +10,14 @@ import (
 // Error codes say what kind of failure an error is, so each surface (HTTP, CLI) can answer
 // with the right status without inspecting messages.
 const (
-	EInvalid      = "invalid"       // the input breaks a rule; Field names the culprit
-	ENotFound     = "not_found"     // the thing asked for does not exist
-	EConflict     = "conflict"      // the change clashes with the current state
-	EUnauthorized = "unauthorized"  // no valid credentials
-	EForbidden    = "forbidden"     // credentials valid, role too weak
-	ETooMany      = "too_many"      // rate limited
-	EUnavailable  = "unavailable"   // a dependency (the database) is not answering
-	EInternal     = "internal"      // a bug or an unexpected failure; never shown in detail
+	EInvalid      = "invalid"      // the input breaks a rule; Field names the culprit
+	ENotFound     = "not_found"    // the thing asked for does not exist
+	EConflict     = "conflict"     // the change clashes with the current state
+	EUnauthorized = "unauthorized" // no valid credentials
+	EForbidden    = "forbidden"    // credentials valid, role too weak
+	ETooMany      = "too_many"     // rate limited
+	EUnavailable  = "unavailable"  // a dependency (the database) is not answering
+	EInternal     = "internal"     // a bug or an unexpected failure; never shown in detail
 )
 
 // Error is a domain error with a code, the field it concerns (may be empty) and a message
