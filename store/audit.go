@@ -2,14 +2,13 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"time"
 
 	"github.com/amends/amends"
 )
 
 // audit records who did what in tx, so the record exists exactly when the change does.
-func (s *Store) audit(ctx context.Context, tx *sql.Tx, now time.Time, actor amends.Actor, action, target, detail string) error {
+func (s *Store) audit(ctx context.Context, tx *Tx, now time.Time, actor amends.Actor, action, target, detail string) error {
 	_, err := tx.ExecContext(ctx, "INSERT INTO audit (at, actor, action, target, detail) VALUES ($1, $2, $3, $4, $5)",
 		micros(now), actor.Name, action, target, detail)
 	return err

@@ -99,7 +99,7 @@ func (s *Store) CreateUser(ctx context.Context, name string, role amends.Role, p
 	hash := HashPassword(password)
 	now := s.now()
 	var u *amends.User
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *Tx) error {
 		var err error
 		u, _, err = scanUser(tx.QueryRowContext(ctx, `INSERT INTO users (name, role, password_hash, created_at)
 			VALUES ($1, $2, $3, $4) RETURNING id, name, role, password_hash, created_at`, name, string(role), hash, micros(now)))
@@ -172,7 +172,7 @@ func (s *Store) CreateSession(ctx context.Context, u *amends.User) (string, *Ses
 	id, csrf := RandomSecret(32), RandomSecret(32)
 	now := s.now()
 	sess := &Session{User: u, CSRF: csrf, ExpiresAt: now.Add(SessionTTL)}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *Tx) error {
 		if _, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE expires_at < $1", micros(now)); err != nil {
 			return err
 		}
@@ -229,7 +229,7 @@ func (s *Store) CreateToken(ctx context.Context, name string, role amends.Role, 
 	}
 	secret := "amends_" + RandomSecret(32)
 	now := s.now()
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *Tx) error {
 		if _, err := tx.ExecContext(ctx, "INSERT INTO tokens (name, role, hash, created_at) VALUES ($1, $2, $3, $4)",
 			name, string(role), secretHash(secret), micros(now)); err != nil {
 			if amends.ErrorCode(translate(err)) == amends.EConflict {
@@ -269,7 +269,7 @@ func (s *Store) SetPassword(ctx context.Context, name, password string, actor am
 	}
 	hash := HashPassword(password)
 	now := s.now()
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	return s.inTx(ctx, func(tx *Tx) error {
 		var id int64
 		err := tx.QueryRowContext(ctx, "UPDATE users SET password_hash = $1 WHERE name = $2 RETURNING id", hash, name).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {

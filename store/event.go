@@ -38,7 +38,7 @@ func (s *Store) AddEvent(ctx context.Context, ref string, n amends.NewEvent, act
 	now := s.now().UTC().Truncate(time.Microsecond)
 	n.Normalize()
 	var out amends.Event
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *Tx) error {
 		inc, err := s.incident(ctx, tx, ref, true)
 		if err != nil {
 			return err
@@ -74,7 +74,7 @@ func (s *Store) AddEvent(ctx context.Context, ref string, n amends.NewEvent, act
 // appendEvent chains e after the incident's last event and stores it, then keeps the
 // incident's derived instants, event count and head hash current. inc must have been read
 // with its row locked in tx; appendEvent updates it in place.
-func (s *Store) appendEvent(ctx context.Context, tx *sql.Tx, inc *amends.Incident, e amends.Event, now time.Time) (amends.Event, error) {
+func (s *Store) appendEvent(ctx context.Context, tx *Tx, inc *amends.Incident, e amends.Event, now time.Time) (amends.Event, error) {
 	e.IncidentID = inc.ID
 	e.Seq = int64(inc.EventCount) + 1
 	e.RecordedAt = now
@@ -125,7 +125,7 @@ func (s *Store) appendEvent(ctx context.Context, tx *sql.Tx, inc *amends.Inciden
 
 // rederive recomputes every derived instant from the whole timeline; it runs for the rare
 // events (status changes, corrections) whose effect is not a simple minimum.
-func (s *Store) rederive(ctx context.Context, tx *sql.Tx, inc *amends.Incident, now time.Time) error {
+func (s *Store) rederive(ctx context.Context, tx *Tx, inc *amends.Incident, now time.Time) error {
 	events, err := s.events(ctx, tx, inc.ID, false)
 	if err != nil {
 		return err

@@ -76,7 +76,7 @@ func (s *Store) CreateIncident(ctx context.Context, n amends.NewIncident, actor 
 		noticed = n.NoticedAt.UTC().Truncate(time.Microsecond)
 	}
 	var inc *amends.Incident
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *Tx) error {
 		var number int64
 		if err := tx.QueryRowContext(ctx,
 			"UPDATE counters SET value = value + 1 WHERE name = 'incident' RETURNING value").Scan(&number); err != nil {
@@ -225,7 +225,7 @@ func (s *Store) UpdateIncident(ctx context.Context, ref string, u amends.Inciden
 	now := s.now().UTC().Truncate(time.Microsecond)
 	u.Normalize()
 	var inc *amends.Incident
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *Tx) error {
 		var err error
 		if inc, err = s.incident(ctx, tx, ref, true); err != nil {
 			return err

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"embed"
 	"fmt"
 	"io/fs"
@@ -69,7 +68,7 @@ func (s *Store) MigrateReport(ctx context.Context) ([]string, error) {
 
 func (s *Store) apply(ctx context.Context, all []Migration) ([]string, error) {
 	var applied []string
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *Tx) error {
 		if s.dialect == Postgres {
 			// Two replicas starting at once must not both migrate.
 			if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(7346283)"); err != nil {

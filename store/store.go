@@ -149,16 +149,22 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 // inTx runs fn in one transaction, committing when it returns nil.
-func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+func (s *Store) inTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	tx, err := s.begin(ctx)
 	if err != nil {
 		return translate(err)
 	}
-	defer tx.Rollback()
+	done := false
+	defer func() {
+		if !done {
+			tx.rollback(ctx)
+		}
+	}()
 	if err := fn(tx); err != nil {
 		return translate(err)
 	}
-	return translate(tx.Commit())
+	done = true
+	return translate(tx.commit(ctx))
 }
 
 // translate turns driver errors into domain errors in one place: constraint violations become
