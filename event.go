@@ -32,6 +32,9 @@ const (
 	KindCustomersTold  EventKind = "customers_told"  // the impacted customers were told
 	KindPostmortem     EventKind = "postmortem_shared"
 	KindCorrection     EventKind = "correction" // body corrects the event it refers to
+	KindBriefRead      EventKind = "brief_read" // a colleague confirmed reading the brief
+	KindAlert          EventKind = "alert"      // an alert fired again or resolved
+	KindEscalation     EventKind = "escalation" // a time-to-own target was missed and escalated
 )
 
 // EventKinds lists the kinds a person may record directly; field changes (status, severity,
@@ -71,6 +74,12 @@ func (k EventKind) Label() string {
 		return "Postmortem shared"
 	case KindCorrection:
 		return "Correction"
+	case KindBriefRead:
+		return "Brief read"
+	case KindAlert:
+		return "Alert"
+	case KindEscalation:
+		return "Escalation"
 	}
 	return string(k)
 }

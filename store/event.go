@@ -66,7 +66,16 @@ func (s *Store) AddEvent(ctx context.Context, ref string, n amends.NewEvent, act
 		}
 		out, err = s.appendEvent(ctx, tx, inc, amends.Event{Kind: n.Kind, Body: n.Body, At: at, Actor: actor.Name,
 			Visibility: n.Visibility, Corrects: n.Corrects}, now)
-		return err
+		if err != nil {
+			return err
+		}
+		switch n.Kind {
+		case amends.KindCustomersTold:
+			return s.notify(ctx, tx, inc, amends.EventCustomerMessage, now)
+		case amends.KindPostmortem:
+			return s.notify(ctx, tx, inc, amends.EventPostmortemShared, now)
+		}
+		return nil
 	})
 	return out, err
 }

@@ -64,51 +64,62 @@ func componentsJSON(cs []string) string {
 }
 
 // CreateIncident declares an incident: it takes the next reference, stores the incident as
-// investigating and records "noticed" on its timeline at NoticedAt (now when not given).
+// investigating, records "noticed" on its timeline at NoticedAt (now when not given), and
+// sends the brief to every group that hears this severity; all in one transaction.
 func (s *Store) CreateIncident(ctx context.Context, n amends.NewIncident, actor amends.Actor) (*amends.Incident, error) {
 	now := s.now().UTC().Truncate(time.Microsecond)
 	n.Normalize()
 	if err := n.Validate(now); err != nil {
 		return nil, err
 	}
-	noticed := now
-	if n.NoticedAt != nil {
-		noticed = n.NoticedAt.UTC().Truncate(time.Microsecond)
-	}
 	var inc *amends.Incident
 	err := s.inTx(ctx, func(tx *Tx) error {
-		var number int64
-		if err := tx.QueryRowContext(ctx,
-			"UPDATE counters SET value = value + 1 WHERE name = 'incident' RETURNING value").Scan(&number); err != nil {
-			return fmt.Errorf("next incident number: %w", err)
-		}
-		owner := n.Owner
-		if owner == "" {
-			owner = actor.Name
-		}
-		row := tx.QueryRowContext(ctx, `INSERT INTO incidents (number, title, summary, severity, status, open_rank,
-			owner, components, noticed_at, created_at, updated_at, created_by)
-			VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $8, $9, $9, $10) RETURNING `+incidentColumns,
-			number, n.Title, n.Summary, int(n.Severity), string(amends.Investigating), owner,
-			componentsJSON(n.Components), micros(noticed), micros(now), actor.Name)
 		var err error
-		if inc, err = scanIncident(row); err != nil {
-			return fmt.Errorf("insert incident: %w", err)
-		}
-		body := n.Title
-		if n.Summary != "" {
-			body += "\n\n" + n.Summary
-		}
-		if _, err := s.appendEvent(ctx, tx, inc, amends.Event{Kind: amends.KindNoticed, Body: body,
-			At: noticed, Actor: actor.Name, Visibility: amends.Internal}, now); err != nil {
-			return err
-		}
-		return s.audit(ctx, tx, now, actor, "incident.declare", inc.Ref, fmt.Sprintf("severity %d: %s", n.Severity, n.Title))
+		inc, err = s.createIncident(ctx, tx, n, actor, now)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return s.Incident(ctx, inc.Ref)
+}
+
+// createIncident does CreateIncident's work in tx; n is normalized and valid.
+func (s *Store) createIncident(ctx context.Context, tx *Tx, n amends.NewIncident, actor amends.Actor, now time.Time) (*amends.Incident, error) {
+	noticed := now
+	if n.NoticedAt != nil {
+		noticed = n.NoticedAt.UTC().Truncate(time.Microsecond)
+	}
+	var number int64
+	if err := tx.QueryRowContext(ctx,
+		"UPDATE counters SET value = value + 1 WHERE name = 'incident' RETURNING value").Scan(&number); err != nil {
+		return nil, fmt.Errorf("next incident number: %w", err)
+	}
+	owner := n.Owner
+	if owner == "" {
+		owner = actor.Name
+	}
+	row := tx.QueryRowContext(ctx, `INSERT INTO incidents (number, title, summary, severity, status, open_rank,
+		owner, components, noticed_at, created_at, updated_at, created_by)
+		VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $8, $9, $9, $10) RETURNING `+incidentColumns,
+		number, n.Title, n.Summary, int(n.Severity), string(amends.Investigating), owner,
+		componentsJSON(n.Components), micros(noticed), micros(now), actor.Name)
+	inc, err := scanIncident(row)
+	if err != nil {
+		return nil, fmt.Errorf("insert incident: %w", err)
+	}
+	body := n.Title
+	if n.Summary != "" {
+		body += "\n\n" + n.Summary
+	}
+	if _, err := s.appendEvent(ctx, tx, inc, amends.Event{Kind: amends.KindNoticed, Body: body,
+		At: noticed, Actor: actor.Name, Visibility: amends.Internal}, now); err != nil {
+		return nil, err
+	}
+	if err := s.notify(ctx, tx, inc, amends.EventDeclared, now); err != nil {
+		return nil, err
+	}
+	return inc, s.audit(ctx, tx, now, actor, "incident.declare", inc.Ref, fmt.Sprintf("severity %d: %s", n.Severity, n.Title))
 }
 
 // Incident returns the incident with reference ref, or ENotFound.
@@ -292,6 +303,15 @@ func (s *Store) UpdateIncident(ctx context.Context, ref string, u amends.Inciden
 		}
 		for _, e := range events {
 			if _, err := s.appendEvent(ctx, tx, inc, e, now); err != nil {
+				return err
+			}
+		}
+		if u.Status != nil {
+			ev := amends.EventStatusChanged
+			if *u.Status == amends.Resolved {
+				ev = amends.EventResolved
+			}
+			if err := s.notify(ctx, tx, inc, ev, now); err != nil {
 				return err
 			}
 		}

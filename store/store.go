@@ -38,12 +38,17 @@ type Store struct {
 	dialect Dialect
 	path    string // the SQLite file, empty for PostgreSQL
 	now     func() time.Time
+	loc     *time.Location
+
+	enqueuer Enqueuer
 }
 
 // Options configure Open.
 type Options struct {
 	// Now is the clock; time.Now when nil. Tests pass a clock they move.
 	Now func() time.Time
+	// Location is the zone times are written in for people (briefs); time.Local when nil.
+	Location *time.Location
 }
 
 // Open connects to the database named by url and applies pending migrations. url is
@@ -65,9 +70,12 @@ func Open(ctx context.Context, url, dataDir string, opt Options) (*Store, error)
 func OpenNoMigrate(url, dataDir string, opt Options) (*Store, error) { return open(url, dataDir, opt) }
 
 func open(url, dataDir string, opt Options) (*Store, error) {
-	s := &Store{now: opt.Now}
+	s := &Store{now: opt.Now, loc: opt.Location}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if s.loc == nil {
+		s.loc = time.Local
 	}
 	switch {
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
