@@ -113,3 +113,20 @@ func TestNewIncidentValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestAckToken(t *testing.T) {
+	tok := amends.AckToken("secret", 42)
+	if id, err := amends.ParseAckToken("secret", tok); err != nil || id != 42 {
+		t.Fatalf("round trip: %d %v", id, err)
+	}
+	forged := []string{
+		amends.AckToken("other secret", 42),
+		strings.Replace(tok, "42.", "43.", 1),
+		"42", "", "x.y", tok + "a", "-1." + strings.SplitN(tok, ".", 2)[1],
+	}
+	for _, f := range forged {
+		if _, err := amends.ParseAckToken("secret", f); amends.ErrorCode(err) != amends.ENotFound {
+			t.Errorf("ParseAckToken(%q) = %v, want refused", f, err)
+		}
+	}
+}

@@ -83,9 +83,9 @@ func (s *Store) Ack(ctx context.Context, id int64) (string, error) {
 	err := s.inTx(ctx, func(tx *Tx) error {
 		var name, group string
 		var number int64
-		var acked sql.NullInt64
-		err := tx.QueryRowContext(ctx, `SELECT d.name, d.group_name, i.number, d.acked_at FROM deliveries d
-			JOIN incidents i ON i.id = d.incident_id WHERE d.id = $1`, id).Scan(&name, &group, &number, &acked)
+		var acked, brief sql.NullInt64
+		err := tx.QueryRowContext(ctx, `SELECT d.name, d.group_name, i.number, d.acked_at, d.brief_id FROM deliveries d
+			JOIN incidents i ON i.id = d.incident_id WHERE d.id = $1`, id).Scan(&name, &group, &number, &acked, &brief)
 		if errors.Is(err, sql.ErrNoRows) {
 			return amends.Errorf(amends.ENotFound, "delivery", "no such brief")
 		} else if err != nil {
@@ -95,7 +95,11 @@ func (s *Store) Ack(ctx context.Context, id int64) (string, error) {
 		if acked.Valid {
 			return nil
 		}
-		if _, err := tx.ExecContext(ctx, "UPDATE deliveries SET acked_at = $1, updated_at = $1 WHERE id = $2", micros(now), id); err != nil {
+		// One person reached by several channels, or reminded, has read the brief once: every
+		// copy of this brief to them counts as read.
+		if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET acked_at = $1, updated_at = $1
+			WHERE (id = $2 OR (brief_id = $3 AND name = $4 AND group_name = $5)) AND acked_at IS NULL`,
+			micros(now), id, brief, name, group); err != nil {
 			return err
 		}
 		inc, err := s.incident(ctx, tx, ref, true)
