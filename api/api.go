@@ -59,6 +59,21 @@ func (a *API) Routes() []Route {
 		{"POST", "/api/v1/lint", amends.Viewer, http.HandlerFunc(a.lint)},
 		{"GET", "/api/v1/audit", amends.Admin, http.HandlerFunc(a.audit)},
 		{"GET", "/api/v1/me", amends.Viewer, http.HandlerFunc(a.me)},
+		{"GET", "/api/v1/incidents/{ref}/deliveries", amends.Viewer, http.HandlerFunc(a.deliveries)},
+		{"GET", "/api/v1/incidents/{ref}/readers", amends.Viewer, http.HandlerFunc(a.readers)},
+		{"POST", "/api/v1/deliveries/{id}/redrive", amends.Admin, http.HandlerFunc(a.redrive)},
+		{"GET", "/api/v1/groups", amends.Viewer, http.HandlerFunc(a.listGroups)},
+		{"POST", "/api/v1/groups", amends.Admin, http.HandlerFunc(a.createGroup)},
+		{"GET", "/api/v1/groups/{id}", amends.Viewer, http.HandlerFunc(a.getGroup)},
+		{"PATCH", "/api/v1/groups/{id}", amends.Admin, http.HandlerFunc(a.updateGroup)},
+		{"DELETE", "/api/v1/groups/{id}", amends.Admin, http.HandlerFunc(a.deleteGroup)},
+		{"POST", "/api/v1/groups/{id}/contacts", amends.Admin, http.HandlerFunc(a.addContact)},
+		{"DELETE", "/api/v1/contacts/{id}", amends.Admin, http.HandlerFunc(a.deleteContact)},
+		{"GET", "/api/v1/settings/targets", amends.Viewer, http.HandlerFunc(a.getTargets)},
+		{"PUT", "/api/v1/settings/targets", amends.Admin, http.HandlerFunc(a.putTargets)},
+		{"PUT", "/api/v1/settings/escalation", amends.Admin, http.HandlerFunc(a.putEscalation)},
+		{"POST", "/api/v1/hooks/alertmanager", amends.Responder, http.HandlerFunc(a.alertmanagerHook)},
+		{"POST", "/api/v1/hooks/generic", amends.Responder, http.HandlerFunc(a.genericHook)},
 	}
 	for i, rt := range routes {
 		if rt.MinRole != "" {

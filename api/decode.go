@@ -84,3 +84,16 @@ func parseStatus(v *string) (*amends.Status, error) {
 }
 
 func itoa(n int) string { return fmt.Sprint(n) }
+
+// decodeLenient is decode for payloads whose format belongs to another program (Alertmanager):
+// fields it adds in later versions are ignored rather than refused.
+func decodeLenient(w http.ResponseWriter, r *http.Request, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBody))
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return amends.Errorf(amends.EInvalid, "", "the body must hold one JSON object and nothing after it")
+	}
+	return nil
+}
