@@ -24,7 +24,7 @@ type harness struct {
 	tokens map[amends.Role]string
 }
 
-func newHarness(t *testing.T, engine string) *harness {
+func newHarness(t testing.TB, engine string) *harness {
 	t.Helper()
 	ctx := context.Background()
 	s, err := store.Open(ctx, amendstest.DatabaseURL(t, engine), "", store.Options{})
@@ -54,7 +54,7 @@ func newHarness(t *testing.T, engine string) *harness {
 	return h
 }
 
-func (h *harness) do(t *testing.T, role amends.Role, method, path, body string) (int, http.Header, map[string]any) {
+func (h *harness) do(t testing.TB, role amends.Role, method, path, body string) (int, http.Header, map[string]any) {
 	t.Helper()
 	req, _ := http.NewRequest(method, h.srv.URL+path, strings.NewReader(body))
 	if role != "" {

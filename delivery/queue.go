@@ -30,9 +30,9 @@ type Config struct {
 	// Workers is how many jobs run at once; fan-outs to many receivers want many (default 100).
 	Workers int
 	// RescueAfter is how long a job may look running before it is retried, e.g. after its
-	// process was killed (default 1 minute; it must exceed JobTimeout).
+	// process was killed (default 1 minute).
 	RescueAfter time.Duration
-	// JobTimeout bounds one try of one job (default 30 s).
+	// JobTimeout bounds one try of one job (default 30 s, and always under RescueAfter).
 	JobTimeout time.Duration
 	// NextDelay decides, after a failed try, how long to wait and whether to retry at all;
 	// channel.NextDelay when nil (exponential backoff with jitter, Retry-After honoured).
@@ -65,11 +65,12 @@ func New(ctx context.Context, cfg Config) (*Queue, error) {
 	if cfg.Workers <= 0 {
 		cfg.Workers = 100
 	}
-	if cfg.JobTimeout <= 0 {
-		cfg.JobTimeout = 30 * time.Second
+	if cfg.RescueAfter <= 0 {
+		cfg.RescueAfter = time.Minute
 	}
-	if cfg.RescueAfter <= cfg.JobTimeout {
-		cfg.RescueAfter = max(time.Minute, cfg.JobTimeout+10*time.Second)
+	if cfg.JobTimeout <= 0 || cfg.JobTimeout >= cfg.RescueAfter {
+		// A job must time out before it can look stuck, or a slow one would run twice.
+		cfg.JobTimeout = min(30*time.Second, cfg.RescueAfter/2)
 	}
 	q := &Queue{cfg: cfg}
 	workers := river.NewWorkers()

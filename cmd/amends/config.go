@@ -3,6 +3,8 @@ package main
 import (
 	"flag"
 	"os"
+	"strconv"
+	"time"
 )
 
 // config is every setting of amends, read once here from flags with AMENDS_* fallbacks and
@@ -16,6 +18,10 @@ type config struct {
 	SMTPFrom string
 	Rules    string
 	LogLevel string
+	// Workers is how many jobs (deliveries) run at once.
+	Workers int
+	// RescueAfter is how long a job may look running before another worker retries it.
+	RescueAfter time.Duration
 }
 
 func env(name, def string) string {
@@ -39,5 +45,21 @@ func serveFlags(fs *flag.FlagSet, c *config) {
 	fs.StringVar(&c.SMTPURL, "smtp-url", env("AMENDS_SMTP_URL", ""), "mail server smtp://user:pass@host:port (env AMENDS_SMTP_URL)")
 	fs.StringVar(&c.SMTPFrom, "smtp-from", env("AMENDS_SMTP_FROM", ""), "sender address of mail (env AMENDS_SMTP_FROM)")
 	fs.StringVar(&c.Rules, "rules", env("AMENDS_RULES", ""), "extra ownership-check rules file (env AMENDS_RULES)")
+	fs.IntVar(&c.Workers, "workers", envInt("AMENDS_WORKERS", 100), "deliveries sent at once (env AMENDS_WORKERS)")
+	fs.DurationVar(&c.RescueAfter, "rescue-after", envDuration("AMENDS_RESCUE_AFTER", time.Minute), "retry a job that looks stuck this long, e.g. after a crash (env AMENDS_RESCUE_AFTER)")
 	fs.StringVar(&c.LogLevel, "log-level", env("AMENDS_LOG_LEVEL", "info"), "debug, info, warn or error (env AMENDS_LOG_LEVEL)")
+}
+
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return n
+	}
+	return def
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(os.Getenv(name)); err == nil {
+		return d
+	}
+	return def
 }

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/amends/amends"
+	"github.com/amends/amends/channel"
+	"github.com/amends/amends/delivery"
 	"github.com/amends/amends/ownership"
 	"github.com/amends/amends/server"
 	"github.com/amends/amends/store"
@@ -29,6 +31,7 @@ type Main struct {
 	Now func() time.Time
 
 	Store  *store.Store
+	queue  *delivery.Queue
 	server *server.Server
 	ln     net.Listener
 	done   chan error
@@ -64,6 +67,9 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.firstAdmin(ctx); err != nil {
 		return err
 	}
+	if err := m.startQueue(ctx); err != nil {
+		return err
+	}
 	srv, err := server.New(server.Config{Store: st, Checker: checker, Logger: m.Logger, BaseURL: m.Config.BaseURL, Now: m.Now})
 	if err != nil {
 		return err
@@ -84,6 +90,11 @@ func (m *Main) Done() <-chan error { return m.done }
 // Close stops the server, letting requests in flight finish, and closes the database.
 func (m *Main) Close() error {
 	var errs []error
+	if m.queue != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		errs = append(errs, m.queue.Stop(ctx))
+		cancel()
+	}
 	if m.server != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		errs = append(errs, m.server.Shutdown(ctx))
@@ -95,6 +106,35 @@ func (m *Main) Close() error {
 		errs = append(errs, m.Store.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// startQueue starts the job queue that sends deliveries, with a sender for every channel
+// kind (email only when an SMTP server is configured).
+func (m *Main) startQueue(ctx context.Context) error {
+	client := channel.NewHTTPClient(10 * time.Second)
+	senders := channel.Senders{
+		channel.KindSlack:   channel.NewSlack(client),
+		channel.KindTeams:   channel.NewTeams(client),
+		channel.KindWebhook: channel.NewWebhook(client),
+	}
+	if m.Config.SMTPURL != "" {
+		email, err := channel.NewEmail(channel.SMTPConfig{URL: m.Config.SMTPURL, From: m.Config.SMTPFrom})
+		if err != nil {
+			return fmt.Errorf("smtp: %w", err)
+		}
+		senders[channel.KindEmail] = email
+	}
+	q, err := delivery.New(ctx, delivery.Config{Store: m.Store, DBURL: m.Config.DB, Senders: senders,
+		BaseURL: m.Config.BaseURL, Logger: m.Logger, Workers: m.Config.Workers, RescueAfter: m.Config.RescueAfter})
+	if err != nil {
+		return err
+	}
+	m.Store.SetEnqueuer(q)
+	if err := q.Start(ctx); err != nil {
+		return fmt.Errorf("start job queue: %w", err)
+	}
+	m.queue = q
+	return nil
 }
 
 // firstAdmin creates the user "admin" with a random password when there are no users yet

@@ -1,0 +1,273 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/amends/amends"
+	"github.com/amends/amends/store"
+)
+
+// eventKinds are the kinds the add-event form offers: the rest are recorded by declaring,
+// by changing fields, or by later work (postmortems), or are corrections.
+var eventKinds = []amends.EventKind{amends.KindNote, amends.KindRootCause, amends.KindMitigated,
+	amends.KindColleaguesTold, amends.KindCustomersTold}
+
+// eventView is a timeline entry as the page shows it: when a later correction supersedes it,
+// CorrectedBy names the correction and Effective holds its corrected time and text.
+type eventView struct {
+	amends.Event
+	CorrectedBy   int64
+	Effective     amends.Event
+	CorrectsID    int64  // for a correction: the event it corrects
+	CorrectsLabel string // and what that was, e.g. "Colleagues told at 14:43"
+}
+
+// clockView is one of the incident's clocks. When Since is set the clock is running and
+// static/app.js keeps Text current from that instant; the server's Text is right without it.
+type clockView struct {
+	Label string
+	Text  string
+	At    *time.Time
+	Since *time.Time
+}
+
+type eventForm struct {
+	Kind, Body, At, Visibility string
+	Err                        *formError
+}
+
+type statusForm struct {
+	Status, Note, At string
+	Err              *formError
+}
+
+type detailsForm struct {
+	Severity, Owner, Lead, Comms, Components string
+	Err                                      *formError
+}
+
+type correctForm struct {
+	EventID  int64
+	Body, At string
+	Err      *formError
+}
+
+type incidentPage struct {
+	page
+	Inc          *amends.Incident
+	Events       []eventView
+	Clocks       []clockView
+	NextStatuses []amends.Status
+	Kinds        []amends.EventKind
+	EventForm    eventForm
+	StatusForm   statusForm
+	DetailsForm  detailsForm
+	CorrectForm  correctForm
+	Problem      string // an error that belongs to no form on the page
+}
+
+func (w *Web) incident(rw http.ResponseWriter, r *http.Request, _ *store.Session) {
+	w.showIncident(rw, r, http.StatusOK, &incidentPage{})
+}
+
+// showIncident renders the incident named in the path with the forms in p, filling those
+// that carry no error with their defaults.
+func (w *Web) showIncident(rw http.ResponseWriter, r *http.Request, status int, p *incidentPage) {
+	ref := r.PathValue("ref")
+	inc, err := w.store.Incident(r.Context(), ref)
+	if err != nil {
+		w.fail(rw, r, err)
+		return
+	}
+	events, err := w.store.Timeline(r.Context(), inc.Ref, false)
+	if err != nil {
+		w.fail(rw, r, err)
+		return
+	}
+	p.Title, p.Nav, p.Inc, p.Kinds = inc.Ref+": "+inc.Title, "incidents", inc, eventKinds
+	p.Events, p.Clocks = w.eventViews(events), w.clocks(inc)
+	if p.CorrectForm.Err != nil && !hasEvent(events, p.CorrectForm.EventID) {
+		p.Problem = p.CorrectForm.Err.Message
+	}
+	for _, s := range amends.Statuses {
+		if s != amends.Closed && inc.Status.CanBecome(s) {
+			p.NextStatuses = append(p.NextStatuses, s)
+		}
+	}
+	if p.EventForm.Err == nil {
+		p.EventForm = eventForm{Kind: string(amends.KindNote), Visibility: string(amends.Internal)}
+	}
+	if p.DetailsForm.Err == nil {
+		p.DetailsForm = detailsForm{Severity: strconv.Itoa(int(inc.Severity)), Owner: inc.Owner, Lead: inc.Lead,
+			Comms: inc.Comms, Components: strings.Join(inc.Components, ", ")}
+	}
+	w.render(rw, r, status, "incident", p)
+}
+
+func (w *Web) eventViews(events []amends.Event) []eventView {
+	eff, superseded := amends.Effective(events)
+	byID := make(map[int64]amends.Event, len(events))
+	for _, e := range events {
+		byID[e.ID] = e
+	}
+	out := make([]eventView, len(events))
+	for i, e := range events {
+		out[i] = eventView{Event: e}
+		if c, ok := superseded[e.ID]; ok {
+			out[i].CorrectedBy, out[i].Effective = c, eff[i]
+		}
+		if e.Corrects != nil {
+			out[i].CorrectsID = *e.Corrects
+			if old, ok := byID[*e.Corrects]; ok {
+				out[i].CorrectsLabel = old.Kind.Label() + " at " + w.clock(old.At, e.At)
+			}
+		}
+	}
+	return out
+}
+
+func (w *Web) clocks(inc *amends.Incident) []clockView {
+	noticed := inc.NoticedAt
+	cs := []clockView{{Label: "Since noticed", Text: formatDuration(w.now().Sub(noticed)), At: &noticed, Since: &noticed}}
+	if inc.ResolvedAt != nil {
+		cs[0] = clockView{Label: "Resolved", Text: "after " + formatDuration(inc.ResolvedAt.Sub(noticed)), At: inc.ResolvedAt}
+	}
+	for _, c := range []struct {
+		label string
+		at    *time.Time
+	}{{"Colleagues told", inc.ColleaguesToldAt}, {"Customers told", inc.CustomersToldAt}} {
+		if c.at != nil {
+			cs = append(cs, clockView{Label: c.label, Text: "after " + formatDuration(c.at.Sub(noticed)), At: c.at})
+		} else {
+			cs = append(cs, clockView{Label: c.label, Text: "not yet"})
+		}
+	}
+	return cs
+}
+
+func (w *Web) addEvent(rw http.ResponseWriter, r *http.Request, sess *store.Session) {
+	if r.PostFormValue("corrects") != "" {
+		w.correctEvent(rw, r, sess)
+		return
+	}
+	f := eventForm{Kind: r.PostFormValue("kind"), Body: r.PostFormValue("body"), At: r.PostFormValue("at"),
+		Visibility: r.PostFormValue("visibility")}
+	n := amends.NewEvent{Kind: amends.EventKind(f.Kind), Body: f.Body, Visibility: amends.Visibility(f.Visibility)}
+	var err error
+	if !offered(n.Kind) {
+		err = amends.Errorf(amends.EInvalid, "kind", "choose one of the kinds offered")
+	} else if n.At, err = parseLocal("at", f.At); err == nil {
+		var e amends.Event
+		if e, err = w.store.AddEvent(r.Context(), r.PathValue("ref"), n, actorOf(sess)); err == nil {
+			http.Redirect(rw, r, incidentURL(r)+"#e"+strconv.FormatInt(e.ID, 10), http.StatusSeeOther)
+			return
+		}
+	}
+	if fe, status := asFormError(err, "kind", "body", "at", "visibility"); fe != nil {
+		f.Err = fe
+		w.showIncident(rw, r, status, &incidentPage{EventForm: f})
+		return
+	}
+	w.fail(rw, r, err)
+}
+
+func offered(k amends.EventKind) bool {
+	for _, o := range eventKinds {
+		if k == o {
+			return true
+		}
+	}
+	return false
+}
+
+// correctEvent records a correction: a new event that refers to the old one, which stays.
+func (w *Web) correctEvent(rw http.ResponseWriter, r *http.Request, sess *store.Session) {
+	f := correctForm{Body: r.PostFormValue("body"), At: r.PostFormValue("at")}
+	id, err := strconv.ParseInt(r.PostFormValue("corrects"), 10, 64)
+	if err != nil {
+		w.fail(rw, r, amends.Errorf(amends.EInvalid, "corrects", "must be the number of an event"))
+		return
+	}
+	f.EventID = id
+	n := amends.NewEvent{Kind: amends.KindCorrection, Body: f.Body, Corrects: &id, Visibility: amends.Internal}
+	if n.At, err = parseLocal("at", f.At); err == nil {
+		var e amends.Event
+		if e, err = w.store.AddEvent(r.Context(), r.PathValue("ref"), n, actorOf(sess)); err == nil {
+			http.Redirect(rw, r, incidentURL(r)+"#e"+strconv.FormatInt(e.ID, 10), http.StatusSeeOther)
+			return
+		}
+	}
+	if fe, status := asFormError(err, "body", "at"); fe != nil {
+		f.Err = fe
+		w.showIncident(rw, r, status, &incidentPage{CorrectForm: f})
+		return
+	}
+	w.fail(rw, r, err)
+}
+
+func (w *Web) changeStatus(rw http.ResponseWriter, r *http.Request, sess *store.Session) {
+	f := statusForm{Status: r.PostFormValue("status"), Note: r.PostFormValue("note"), At: r.PostFormValue("at")}
+	st := amends.Status(f.Status)
+	u := amends.IncidentUpdate{Status: &st, Note: f.Note}
+	var err error
+	if st == amends.Closed {
+		err = amends.Errorf(amends.EInvalid, "status", "an incident is closed with its postmortem, once the loop-closing checklist holds")
+	} else if u.At, err = parseLocal("at", f.At); err == nil {
+		if _, err = w.store.UpdateIncident(r.Context(), r.PathValue("ref"), u, actorOf(sess)); err == nil {
+			http.Redirect(rw, r, incidentURL(r), http.StatusSeeOther)
+			return
+		}
+	}
+	if fe, status := asFormError(err, "status", "note", "at"); fe != nil {
+		f.Err = fe
+		w.showIncident(rw, r, status, &incidentPage{StatusForm: f})
+		return
+	}
+	w.fail(rw, r, err)
+}
+
+func (w *Web) editDetails(rw http.ResponseWriter, r *http.Request, sess *store.Session) {
+	f := detailsForm{Severity: r.PostFormValue("severity"), Owner: r.PostFormValue("owner"),
+		Lead: r.PostFormValue("lead"), Comms: r.PostFormValue("comms"), Components: r.PostFormValue("components")}
+	components := splitList(f.Components)
+	if components == nil {
+		components = []string{}
+	}
+	u := amends.IncidentUpdate{Owner: &f.Owner, Lead: &f.Lead, Comms: &f.Comms, Components: &components}
+	sev, err := parseSeverity(f.Severity)
+	if err == nil {
+		u.Severity = &sev
+		if _, err = w.store.UpdateIncident(r.Context(), r.PathValue("ref"), u, actorOf(sess)); err == nil {
+			http.Redirect(rw, r, incidentURL(r), http.StatusSeeOther)
+			return
+		}
+	}
+	if fe, status := asFormError(err, "severity", "owner", "lead", "comms", "components"); fe != nil {
+		f.Err = fe
+		w.showIncident(rw, r, status, &incidentPage{DetailsForm: f})
+		return
+	}
+	w.fail(rw, r, err)
+}
+
+// incidentURL is the page of the incident the request names, with its reference written the
+// canonical way (INC-n) whatever case or form the path used.
+func incidentURL(r *http.Request) string {
+	ref := r.PathValue("ref")
+	if n, err := amends.ParseRef(ref); err == nil {
+		ref = amends.FormatRef(n)
+	}
+	return "/incidents/" + ref
+}
+
+func hasEvent(events []amends.Event, id int64) bool {
+	for _, e := range events {
+		if e.ID == id {
+			return true
+		}
+	}
+	return false
+}
