@@ -2,6 +2,7 @@ package amends_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/amends/amends"
 )
@@ -97,5 +98,19 @@ func TestRoles(t *testing.T) {
 	}
 	if _, err := amends.ParseRole("owner"); amends.ErrorCode(err) != amends.EInvalid {
 		t.Errorf("ParseRole(owner) = %v", err)
+	}
+}
+
+func TestLoopChecklist(t *testing.T) {
+	now := time.Now()
+	inc := &amends.Incident{}
+	items := amends.LoopChecklist(inc, nil)
+	if got := amends.MissingChecks(items); got != "the root cause is recorded; the impacted customers were told; the postmortem was shared" {
+		t.Errorf("nothing done: %q", got)
+	}
+	inc.RootCauseAt, inc.CustomersToldAt = &now, &now
+	items = amends.LoopChecklist(inc, []amends.Event{{Kind: amends.KindPostmortem}})
+	if got := amends.MissingChecks(items); got != "" {
+		t.Errorf("all done: %q", got)
 	}
 }

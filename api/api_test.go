@@ -267,3 +267,32 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		t.Errorf("openapi.json and the routes differ\ndocumented:\n%s\nserved:\n%s", strings.Join(documented, "\n"), strings.Join(served, "\n"))
 	}
 }
+
+func TestTimelineETag(t *testing.T) {
+	h := newHarness(t, "sqlite")
+	h.do(t, amends.Responder, "POST", "/api/v1/incidents", `{"title":"t","severity":3}`)
+	get := func(etag string) (int, string) {
+		req, _ := http.NewRequest("GET", h.srv.URL+"/api/v1/incidents/INC-1/timeline", nil)
+		req.Header.Set("Authorization", "Bearer "+h.tokens[amends.Viewer])
+		if etag != "" {
+			req.Header.Set("If-None-Match", etag)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode, res.Header.Get("ETag")
+	}
+	status, etag := get("")
+	if status != 200 || etag == "" {
+		t.Fatalf("first read: %d %q", status, etag)
+	}
+	if status, _ := get(etag); status != 304 {
+		t.Errorf("unchanged timeline: %d, want 304", status)
+	}
+	h.do(t, amends.Responder, "POST", "/api/v1/incidents/INC-1/events", `{"body":"more"}`)
+	if status, newTag := get(etag); status != 200 || newTag == etag {
+		t.Errorf("after an event: %d, etag %q (was %q)", status, newTag, etag)
+	}
+}

@@ -244,6 +244,15 @@ func (s *Store) UpdateIncident(ctx context.Context, ref string, u amends.Inciden
 		if err := u.Validate(inc, now); err != nil {
 			return err
 		}
+		if u.Status != nil && *u.Status == amends.Closed {
+			events, err := s.events(ctx, tx, inc.ID, false)
+			if err != nil {
+				return err
+			}
+			if missing := amends.MissingChecks(amends.LoopChecklist(inc, events)); missing != "" {
+				return amends.Errorf(amends.EInvalid, "status", "the loop is not closed yet: %s", missing)
+			}
+		}
 		at := now
 		if u.At != nil {
 			at = u.At.UTC().Truncate(time.Microsecond)
