@@ -20,6 +20,14 @@ type DeliverArgs struct {
 // Kind implements river.JobArgs.
 func (DeliverArgs) Kind() string { return store.JobDeliver }
 
+// FanoutArgs sends every pending delivery of one brief.
+type FanoutArgs struct {
+	BriefID int64 `json:"brief_id"`
+}
+
+// Kind implements river.JobArgs.
+func (FanoutArgs) Kind() string { return store.JobFanout }
+
 // ClockArgs checks one time-to-own target of an incident.
 type ClockArgs struct {
 	IncidentID int64  `json:"incident_id"`
@@ -45,6 +53,8 @@ func insertParams(jobs []store.Job) []river.InsertManyParams {
 		switch j.Kind {
 		case store.JobDeliver:
 			args = DeliverArgs{DeliveryID: j.DeliveryID}
+		case store.JobFanout:
+			args = FanoutArgs{BriefID: j.BriefID}
 		case store.JobClock:
 			args = ClockArgs{IncidentID: j.IncidentID, Note: j.Note}
 		case store.JobUnread:

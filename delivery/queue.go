@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -51,6 +52,9 @@ type Queue struct {
 	}
 	insert func(ctx context.Context, tx *store.Tx, params []river.InsertManyParams) error
 	pool   *pgxpool.Pool
+
+	secretMu sync.Mutex
+	secret   string
 }
 
 // New builds the queue on the store's database and applies River's own migrations. It does
@@ -75,6 +79,7 @@ func New(ctx context.Context, cfg Config) (*Queue, error) {
 	q := &Queue{cfg: cfg}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &deliverWorker{q: q})
+	river.AddWorker(workers, &fanoutWorker{q: q})
 	river.AddWorker(workers, &clockWorker{q: q})
 	river.AddWorker(workers, &unreadWorker{q: q})
 	riverCfg := &river.Config{

@@ -81,7 +81,7 @@ func (q *Queue) message(ctx context.Context, d *amends.Delivery) (channel.Messag
 		m.Title = title
 	}
 	if d.Purpose == amends.PurposeBrief || d.Purpose == amends.PurposeReminder {
-		secret, err := q.cfg.Store.Secret(ctx, "ack")
+		secret, err := q.ackSecret(ctx)
 		if err != nil {
 			return m, err
 		}
@@ -117,4 +117,16 @@ type unreadWorker struct {
 func (w *unreadWorker) Work(ctx context.Context, job *river.Job[UnreadArgs]) error {
 	_, err := w.q.cfg.Store.RemindUnread(ctx, job.Args.IncidentID)
 	return err
+}
+
+// ackSecret returns the key that signs read links, read from the store once.
+func (q *Queue) ackSecret(ctx context.Context) (string, error) {
+	q.secretMu.Lock()
+	defer q.secretMu.Unlock()
+	if q.secret != "" {
+		return q.secret, nil
+	}
+	secret, err := q.cfg.Store.Secret(ctx, "ack")
+	q.secret = secret
+	return secret, err
 }

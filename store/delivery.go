@@ -18,6 +18,7 @@ var System = amends.Actor{Name: "amends", Role: amends.Admin}
 // Job kinds the store enqueues.
 const (
 	JobDeliver = "deliver" // send one delivery
+	JobFanout  = "fanout"  // send every pending delivery of one brief at once
 	JobClock   = "clock"   // check a time-to-own target: Note is "colleagues_told:nudge" and the like
 	JobUnread  = "unread"  // remind colleagues who have not read the latest brief
 )
@@ -51,25 +52,27 @@ func (s *Store) notify(ctx context.Context, tx *Tx, inc *amends.Incident, ev str
 		}
 	}
 	brief := amends.MakeBrief(inc, ev, "", now, s.loc)
-	var briefID int64
+	var recipients []recipient
 	for _, g := range groups {
-		if !g.Hears(inc.Severity, ev) {
-			continue
-		}
-		for _, c := range g.Contacts {
-			if briefID == 0 {
-				fields, _ := json.Marshal(brief.Fields)
-				if err := tx.QueryRowContext(ctx, `INSERT INTO briefs (incident_id, event, subject, body, fields, created_at)
-					VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, inc.ID, ev, brief.Subject, brief.Body, string(fields), micros(now)).Scan(&briefID); err != nil {
-					return fmt.Errorf("insert brief: %w", err)
-				}
+		if g.Hears(inc.Severity, ev) {
+			for _, c := range g.Contacts {
+				recipients = append(recipients, recipient{c, g.Name})
 			}
-			id, err := s.insertDelivery(ctx, tx, inc.ID, &briefID, amends.PurposeBrief, c, g.Name, brief.Subject, brief.Body, now)
-			if err != nil {
-				return err
-			}
-			jobs = append(jobs, Job{Kind: JobDeliver, DeliveryID: id, IncidentID: inc.ID})
 		}
+	}
+	var briefID int64
+	if len(recipients) > 0 {
+		fields, _ := json.Marshal(brief.Fields)
+		if err := tx.QueryRowContext(ctx, `INSERT INTO briefs (incident_id, event, subject, body, fields, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, inc.ID, ev, brief.Subject, brief.Body, string(fields), micros(now)).Scan(&briefID); err != nil {
+			return fmt.Errorf("insert brief: %w", err)
+		}
+		if err := s.insertBriefDeliveries(ctx, tx, inc.ID, briefID, recipients, brief, now); err != nil {
+			return err
+		}
+		// One job sends the whole brief: a fan-out to a thousand colleagues costs a few
+		// transactions, not a thousand. Failures continue as one job per delivery.
+		jobs = append(jobs, Job{Kind: JobFanout, BriefID: briefID, IncidentID: inc.ID})
 	}
 	if briefID != 0 && ev == amends.EventDeclared && inc.Severity <= 2 {
 		jobs = append(jobs, Job{Kind: JobUnread, IncidentID: inc.ID, At: micros(now.Add(UnreadReminderAfter))})
@@ -99,6 +102,36 @@ func (s *Store) clockJobs(ctx context.Context, tx *Tx, inc *amends.Incident, now
 			Job{Kind: JobClock, IncidentID: inc.ID, At: micros(due), Note: c.instant + ":escalate"})
 	}
 	return jobs, nil
+}
+
+type recipient struct {
+	c     amends.Contact
+	group string
+}
+
+// insertBriefDeliveries writes one pending delivery per recipient, many rows per statement:
+// a brief to a thousand colleagues is ten round trips, not a thousand.
+func (s *Store) insertBriefDeliveries(ctx context.Context, tx *Tx, incidentID, briefID int64, rs []recipient, b amends.Brief, now time.Time) error {
+	const perStatement = 100
+	for start := 0; start < len(rs); start += perStatement {
+		chunk := rs[start:min(start+perStatement, len(rs))]
+		var q strings.Builder
+		q.WriteString(`INSERT INTO deliveries (incident_id, brief_id, contact_id, purpose, name, kind, address,
+			secret, group_name, subject, body, state, created_at, updated_at) VALUES `)
+		args := []any{incidentID, briefID, amends.PurposeBrief, b.Subject, b.Body, micros(now)}
+		for i, r := range chunk {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			n := len(args)
+			fmt.Fprintf(&q, "($1, $2, $%d, $3, $%d, $%d, $%d, $%d, $%d, $4, $5, 'pending', $6, $6)", n+1, n+2, n+3, n+4, n+5, n+6)
+			args = append(args, r.c.ID, r.c.Name, r.c.Kind, r.c.Address, r.c.Secret, r.group)
+		}
+		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+			return fmt.Errorf("insert deliveries: %w", err)
+		}
+	}
+	return nil
 }
 
 func (s *Store) insertDelivery(ctx context.Context, tx *Tx, incidentID int64, briefID *int64, purpose string, c amends.Contact, group, subject, body string, now time.Time) (int64, error) {
@@ -185,30 +218,43 @@ func (s *Store) Deliveries(ctx context.Context, ref string) ([]*amends.Delivery,
 // DeliveryDelivered records a successful send. The first delivered brief of an incident
 // records "colleagues told" on its timeline. Recording a delivery twice changes nothing.
 func (s *Store) DeliveryDelivered(ctx context.Context, id int64) error {
+	return s.DeliveriesDelivered(ctx, []int64{id})
+}
+
+// DeliveriesDelivered records successful sends of deliveries of one incident in one
+// transaction, and "colleagues told" on the timeline when the first brief got through.
+func (s *Store) DeliveriesDelivered(ctx context.Context, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
 	now := s.now().UTC().Truncate(time.Microsecond)
 	return s.inTx(ctx, func(tx *Tx) error {
-		var state, purpose, name, group, kind string
-		var incidentID int64
-		err := tx.QueryRowContext(ctx, "SELECT state, purpose, name, group_name, kind, incident_id FROM deliveries WHERE id = $1", id).
-			Scan(&state, &purpose, &name, &group, &kind, &incidentID)
-		if errors.Is(err, sql.ErrNoRows) {
-			return amends.Errorf(amends.ENotFound, "delivery", "no delivery %d", id)
-		} else if err != nil {
-			return err
+		var first struct {
+			name, group, kind string
+			incidentID        int64
 		}
-		if state == amends.DeliveryDone {
-			return nil
+		for _, id := range ids {
+			var state, purpose, name, group, kind string
+			var incidentID int64
+			err := tx.QueryRowContext(ctx, `UPDATE deliveries SET state = 'delivered', attempts = attempts + 1, last_error = '',
+				next_try_at = NULL, delivered_at = $1, updated_at = $1 WHERE id = $2 AND state <> 'delivered'
+				RETURNING state, purpose, name, group_name, kind, incident_id`, micros(now), id).
+				Scan(&state, &purpose, &name, &group, &kind, &incidentID)
+			if errors.Is(err, sql.ErrNoRows) {
+				continue // unknown, or recorded already
+			} else if err != nil {
+				return err
+			}
+			if purpose == amends.PurposeBrief && first.incidentID == 0 {
+				first.name, first.group, first.kind, first.incidentID = name, group, kind, incidentID
+			}
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = 'delivered', attempts = attempts + 1, last_error = '',
-			next_try_at = NULL, delivered_at = $1, updated_at = $1 WHERE id = $2`, micros(now), id); err != nil {
-			return err
-		}
-		if purpose != amends.PurposeBrief {
+		if first.incidentID == 0 {
 			return nil
 		}
 		var number int64
 		var told sql.NullInt64
-		if err := tx.QueryRowContext(ctx, "SELECT number, colleagues_told_at FROM incidents WHERE id = $1", incidentID).Scan(&number, &told); err != nil {
+		if err := tx.QueryRowContext(ctx, "SELECT number, colleagues_told_at FROM incidents WHERE id = $1", first.incidentID).Scan(&number, &told); err != nil {
 			return err
 		}
 		if told.Valid {
@@ -222,9 +268,52 @@ func (s *Store) DeliveryDelivered(ctx context.Context, id int64) error {
 			return nil
 		}
 		_, err = s.appendEvent(ctx, tx, inc, amends.Event{Kind: amends.KindColleaguesTold, At: now, Actor: System.Name,
-			Visibility: amends.Internal, Body: fmt.Sprintf("The brief reached %s (%s) by %s first; every group that hears this severity was sent the same brief.", name, group, kind)}, now)
+			Visibility: amends.Internal, Body: fmt.Sprintf("The brief reached %s (%s) by %s first; every group that hears this severity was sent the same brief.", first.name, first.group, first.kind)}, now)
 		return err
 	})
+}
+
+// PendingDeliveries returns the deliveries of a brief that have not been tried yet.
+func (s *Store) PendingDeliveries(ctx context.Context, briefID int64) ([]*amends.Delivery, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT "+deliveryColumns+deliveryFrom+"WHERE d.brief_id = $1 AND d.state = 'pending' ORDER BY d.id", briefID)
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	var out []*amends.Delivery
+	for rows.Next() {
+		d, err := scanDelivery(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, translate(rows.Err())
+}
+
+// DeliveryRetryLater records a failed try of a delivery sent as part of a fan-out and
+// enqueues its own job for the next try, in one transaction.
+func (s *Store) DeliveryRetryLater(ctx context.Context, id int64, reason string, next time.Time) error {
+	now := s.now()
+	return s.inTx(ctx, func(tx *Tx) error {
+		var incidentID int64
+		err := tx.QueryRowContext(ctx, `UPDATE deliveries SET state = 'retrying', attempts = attempts + 1, last_error = $1,
+			next_try_at = $2, updated_at = $3 WHERE id = $4 AND state = 'pending' RETURNING incident_id`,
+			clip(reason), micros(next), micros(now), id).Scan(&incidentID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil // already handled by another try
+		} else if err != nil {
+			return err
+		}
+		return s.enqueue(ctx, tx, []Job{{Kind: JobDeliver, DeliveryID: id, IncidentID: incidentID, At: micros(next)}})
+	})
+}
+
+func clip(reason string) string {
+	if len(reason) > 500 {
+		reason = reason[:500]
+	}
+	return strings.ToValidUTF8(reason, "?")
 }
 
 // DeliveryFailed records a failed try: retrying with the next try at next, or dead.
@@ -234,11 +323,8 @@ func (s *Store) DeliveryFailed(ctx context.Context, id int64, reason string, nex
 	if dead {
 		state, next = amends.DeliveryDead, nil
 	}
-	if len(reason) > 500 {
-		reason = reason[:500]
-	}
 	_, err := s.db.ExecContext(ctx, `UPDATE deliveries SET state = $1, attempts = attempts + 1, last_error = $2,
-		next_try_at = $3, updated_at = $4 WHERE id = $5 AND state <> 'delivered'`, state, strings.ToValidUTF8(reason, "?"), nullMicros(next), micros(now), id)
+		next_try_at = $3, updated_at = $4 WHERE id = $5 AND state <> 'delivered'`, state, clip(reason), nullMicros(next), micros(now), id)
 	return translate(err)
 }
 

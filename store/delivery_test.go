@@ -90,8 +90,9 @@ func TestDeclareSendsTheBriefToTheGroupsThatHearIt(t *testing.T) {
 				t.Errorf("every colleague gets the same brief: %+v", d)
 			}
 		}
-		// Two clock checks per target (nudge, escalate) × two targets, three deliveries, one unread reminder.
-		if got := rec.kinds(); got[store.JobDeliver] != 3 || got[store.JobClock] != 4 || got[store.JobUnread] != 1 {
+		// Two clock checks per target (nudge, escalate) × two targets, one fan-out of the three
+		// deliveries, one unread reminder.
+		if got := rec.kinds(); got[store.JobFanout] != 1 || got[store.JobDeliver] != 0 || got[store.JobClock] != 4 || got[store.JobUnread] != 1 {
 			t.Errorf("jobs %v", got)
 		}
 		// A failing queue rolls the declaration back: nothing half-written.

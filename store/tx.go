@@ -35,8 +35,9 @@ type Enqueuer interface {
 
 // Job is a side effect to run after a change commits, inserted in the change's transaction.
 type Job struct {
-	Kind       string // "deliver", "remind", …
+	Kind       string // "deliver", "fanout", "clock", "unread"
 	DeliveryID int64
+	BriefID    int64
 	IncidentID int64
 	At         int64 // when to run, microseconds since the epoch; 0 for now
 	Note       string
