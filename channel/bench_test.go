@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/amends/amends/amendstest"
 	"net/smtp"
 	"testing"
 )
@@ -24,7 +25,7 @@ func benchItems() []EmailItem {
 // BenchmarkEmailBatch sends 10,000 notifications to an in-process SMTP sink with SendBatch:
 // rendering both parts, building the MIME message and the SMTP dialogue, over one connection.
 func BenchmarkEmailBatch(b *testing.B) {
-	s := newSink(b, sinkConfig{Discard: true})
+	s := amendstest.NewSMTPSink(b, amendstest.SinkConfig{Discard: true})
 	e, err := NewEmail(SMTPConfig{URL: s.URL(), From: "Example Incidents <incidents@example.com>"}, WithClock(clock))
 	if err != nil {
 		b.Fatal(err)
@@ -47,7 +48,7 @@ func BenchmarkEmailBatch(b *testing.B) {
 // messages, already rendered to bytes, over one connection. The ratio of the two rates is what
 // rendering, go-mail and our classification cost.
 func BenchmarkBareSMTP10000(b *testing.B) {
-	s := newSink(b, sinkConfig{Discard: true})
+	s := amendstest.NewSMTPSink(b, amendstest.SinkConfig{Discard: true})
 	e, err := NewEmail(SMTPConfig{URL: s.URL(), From: "Example Incidents <incidents@example.com>"}, WithClock(clock))
 	if err != nil {
 		b.Fatal(err)
@@ -102,9 +103,9 @@ func BenchmarkBareSMTP10000(b *testing.B) {
 	reportRate(b, s)
 }
 
-func reportRate(b *testing.B, s *sink) {
+func reportRate(b *testing.B, s *amendstest.SMTPSink) {
 	b.Helper()
-	if got, want := s.count.Load(), int64(benchMessages*b.N); got != want {
+	if got, want := s.Count.Load(), int64(benchMessages*b.N); got != want {
 		b.Fatalf("sink received %d messages, want %d", got, want)
 	}
 	b.ReportMetric(float64(benchMessages*b.N)/b.Elapsed().Seconds(), "msgs/s")

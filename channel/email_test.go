@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/amends/amends/amendstest"
 	"net"
 	"net/mail"
 	"strings"
@@ -28,7 +29,7 @@ func emailTo(addr, name string) Destination {
 }
 
 func TestEmailSendWritesARealMessage(t *testing.T) {
-	s := newSink(t, sinkConfig{})
+	s := amendstest.NewSMTPSink(t, amendstest.SinkConfig{})
 	e := newTestEmail(t, s.URL())
 	m := sampleMessage()
 	m.Title = "<script>alert(1)</script> & more"
@@ -125,25 +126,25 @@ func keys(m map[string]string) []string {
 }
 
 func TestEmailStartTLS(t *testing.T) {
-	serverTLS, clientTLS := selfSigned(t)
+	serverTLS, clientTLS := amendstest.SelfSignedTLS(t)
 	tests := []struct {
 		name    string
-		cfg     sinkConfig
+		cfg     amendstest.SinkConfig
 		query   string
 		wantTLS bool
 		wantErr bool
 	}{
-		{name: "offered: upgraded", cfg: sinkConfig{TLS: serverTLS}, wantTLS: true},
-		{name: "not offered: plain", cfg: sinkConfig{}, wantTLS: false},
-		{name: "offered, with AUTH", cfg: sinkConfig{TLS: serverTLS, User: "amends", Pass: "s3cret"}, wantTLS: true},
-		{name: "required and offered", cfg: sinkConfig{TLS: serverTLS}, query: "?starttls=required", wantTLS: true},
-		{name: "required, not offered", cfg: sinkConfig{}, query: "?starttls=required", wantErr: true},
-		{name: "never", cfg: sinkConfig{TLS: serverTLS}, query: "?starttls=never", wantTLS: false},
-		{name: "AUTH without TLS: no password in the clear", cfg: sinkConfig{User: "amends", Pass: "s3cret"}, wantErr: true},
+		{name: "offered: upgraded", cfg: amendstest.SinkConfig{TLS: serverTLS}, wantTLS: true},
+		{name: "not offered: plain", cfg: amendstest.SinkConfig{}, wantTLS: false},
+		{name: "offered, with AUTH", cfg: amendstest.SinkConfig{TLS: serverTLS, User: "amends", Pass: "s3cret"}, wantTLS: true},
+		{name: "required and offered", cfg: amendstest.SinkConfig{TLS: serverTLS}, query: "?starttls=required", wantTLS: true},
+		{name: "required, not offered", cfg: amendstest.SinkConfig{}, query: "?starttls=required", wantErr: true},
+		{name: "never", cfg: amendstest.SinkConfig{TLS: serverTLS}, query: "?starttls=never", wantTLS: false},
+		{name: "AUTH without TLS: no password in the clear", cfg: amendstest.SinkConfig{User: "amends", Pass: "s3cret"}, wantErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newSink(t, tt.cfg)
+			s := amendstest.NewSMTPSink(t, tt.cfg)
 			e := newTestEmail(t, s.URL()+tt.query, WithTLSConfig(clientTLS))
 			err := e.Send(context.Background(), emailTo("dana@example.com", ""), sampleMessage())
 			if tt.wantErr {
@@ -173,8 +174,8 @@ func TestEmailStartTLS(t *testing.T) {
 }
 
 func TestEmailStartTLSUntrustedCertificateFails(t *testing.T) {
-	serverTLS, _ := selfSigned(t)
-	s := newSink(t, sinkConfig{TLS: serverTLS})
+	serverTLS, _ := amendstest.SelfSignedTLS(t)
+	s := amendstest.NewSMTPSink(t, amendstest.SinkConfig{TLS: serverTLS})
 	e := newTestEmail(t, s.URL()) // the system roots do not trust the test certificate
 	err := e.Send(context.Background(), emailTo("dana@example.com", ""), sampleMessage())
 	if err == nil || IsPermanent(err) {
@@ -186,8 +187,8 @@ func TestEmailStartTLSUntrustedCertificateFails(t *testing.T) {
 }
 
 func TestEmailAuthFailureIsTemporary(t *testing.T) {
-	serverTLS, clientTLS := selfSigned(t)
-	s := newSink(t, sinkConfig{TLS: serverTLS, User: "amends", Pass: "right"})
+	serverTLS, clientTLS := amendstest.SelfSignedTLS(t)
+	s := amendstest.NewSMTPSink(t, amendstest.SinkConfig{TLS: serverTLS, User: "amends", Pass: "right"})
 	e := newTestEmail(t, "smtp://amends:wrong@"+s.Addr, WithTLSConfig(clientTLS))
 	err := e.Send(context.Background(), emailTo("dana@example.com", ""), sampleMessage())
 	if err == nil || IsPermanent(err) {
@@ -199,7 +200,7 @@ func TestEmailAuthFailureIsTemporary(t *testing.T) {
 }
 
 func TestEmailSendBatchUsesOneConnection(t *testing.T) {
-	s := newSink(t, sinkConfig{})
+	s := amendstest.NewSMTPSink(t, amendstest.SinkConfig{})
 	e := newTestEmail(t, s.URL())
 	items := make([]EmailItem, 50)
 	for i := range items {
@@ -212,7 +213,7 @@ func TestEmailSendBatchUsesOneConnection(t *testing.T) {
 			t.Errorf("item %d: %v", i, err)
 		}
 	}
-	if got, want := s.conns.Load(), int64(1); got != want {
+	if got, want := s.Conns.Load(), int64(1); got != want {
 		t.Errorf("connections = %d, want %d", got, want)
 	}
 	mails := s.Mails()
@@ -232,7 +233,7 @@ func TestEmailSendBatchUsesOneConnection(t *testing.T) {
 }
 
 func TestEmailSendsReuseAnIdleConnection(t *testing.T) {
-	s := newSink(t, sinkConfig{})
+	s := amendstest.NewSMTPSink(t, amendstest.SinkConfig{})
 	e := newTestEmail(t, s.URL())
 	for i := range 20 {
 		m := sampleMessage()
@@ -241,7 +242,7 @@ func TestEmailSendsReuseAnIdleConnection(t *testing.T) {
 			t.Fatalf("Send %d: %v", i, err)
 		}
 	}
-	if got, want := s.conns.Load(), int64(1); got != want {
+	if got, want := s.Conns.Load(), int64(1); got != want {
 		t.Errorf("connections for 20 sends = %d, want %d", got, want)
 	}
 	if got := len(s.Mails()); got != 20 {
@@ -252,20 +253,20 @@ func TestEmailSendsReuseAnIdleConnection(t *testing.T) {
 func TestEmailSMTPRepliesArePermanentOrTemporary(t *testing.T) {
 	tests := []struct {
 		name          string
-		cfg           sinkConfig
+		cfg           amendstest.SinkConfig
 		wantPermanent bool
 		wantStatus    int
 	}{
-		{"550 at RCPT: permanent", sinkConfig{Rcpt: func(string) error { return smtpErr(550, "no such user") }}, true, 550},
-		{"553 at RCPT: permanent", sinkConfig{Rcpt: func(string) error { return smtpErr(553, "mailbox name not allowed") }}, true, 553},
-		{"450 at RCPT: temporary", sinkConfig{Rcpt: func(string) error { return smtpErr(450, "mailbox busy") }}, false, 450},
-		{"452 at RCPT: temporary", sinkConfig{Rcpt: func(string) error { return smtpErr(452, "insufficient storage") }}, false, 452},
-		{"554 after DATA: permanent", sinkConfig{Received: func(envelope) error { return smtpErr(554, "content rejected") }}, true, 554},
-		{"451 after DATA: temporary", sinkConfig{Received: func(envelope) error { return smtpErr(451, "try later") }}, false, 451},
+		{"550 at RCPT: permanent", amendstest.SinkConfig{Rcpt: func(string) error { return amendstest.SMTPError(550, "no such user") }}, true, 550},
+		{"553 at RCPT: permanent", amendstest.SinkConfig{Rcpt: func(string) error { return amendstest.SMTPError(553, "mailbox name not allowed") }}, true, 553},
+		{"450 at RCPT: temporary", amendstest.SinkConfig{Rcpt: func(string) error { return amendstest.SMTPError(450, "mailbox busy") }}, false, 450},
+		{"452 at RCPT: temporary", amendstest.SinkConfig{Rcpt: func(string) error { return amendstest.SMTPError(452, "insufficient storage") }}, false, 452},
+		{"554 after DATA: permanent", amendstest.SinkConfig{Received: func(amendstest.Envelope) error { return amendstest.SMTPError(554, "content rejected") }}, true, 554},
+		{"451 after DATA: temporary", amendstest.SinkConfig{Received: func(amendstest.Envelope) error { return amendstest.SMTPError(451, "try later") }}, false, 451},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newSink(t, tt.cfg)
+			s := amendstest.NewSMTPSink(t, tt.cfg)
 			e := newTestEmail(t, s.URL())
 			err := e.Send(context.Background(), emailTo("dana@example.com", ""), sampleMessage())
 			var ce *Error
@@ -280,9 +281,9 @@ func TestEmailSMTPRepliesArePermanentOrTemporary(t *testing.T) {
 }
 
 func TestEmailBatchGoesOnAfterARefusedRecipient(t *testing.T) {
-	s := newSink(t, sinkConfig{Rcpt: func(to string) error {
+	s := amendstest.NewSMTPSink(t, amendstest.SinkConfig{Rcpt: func(to string) error {
 		if strings.HasPrefix(to, "gone") {
-			return smtpErr(550, "no such user")
+			return amendstest.SMTPError(550, "no such user")
 		}
 		return nil
 	}})
@@ -305,7 +306,7 @@ func TestEmailBatchGoesOnAfterARefusedRecipient(t *testing.T) {
 	if got := len(s.Mails()); got != 3 {
 		t.Errorf("sink received %d messages, want 3", got)
 	}
-	if got := s.conns.Load(); got != 1 {
+	if got := s.Conns.Load(); got != 1 {
 		t.Errorf("connections = %d, want 1", got)
 	}
 }
@@ -328,7 +329,7 @@ func TestEmailServerDownIsTemporaryForEveryItem(t *testing.T) {
 }
 
 func TestEmailCancelledContextIsTemporary(t *testing.T) {
-	s := newSink(t, sinkConfig{})
+	s := amendstest.NewSMTPSink(t, amendstest.SinkConfig{})
 	e := newTestEmail(t, s.URL())
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -342,7 +343,7 @@ func TestEmailCancelledContextIsTemporary(t *testing.T) {
 // server must see exactly one recipient, and the message no extra header.
 func TestEmailHeaderInjection(t *testing.T) {
 	const evil = "\r\nBcc: evil@example.net\r\nX-Evil: 1\nX-Evil-LF: 1\r"
-	s := newSink(t, sinkConfig{})
+	s := amendstest.NewSMTPSink(t, amendstest.SinkConfig{})
 	e := newTestEmail(t, s.URL())
 	m := sampleMessage()
 	m.Ref += evil

@@ -1,4 +1,5 @@
-package channel
+// SMTP SMTPSink: a real SMTP server (emersion/go-smtp) on loopback for tests of everything that mails.
+package amendstest
 
 import (
 	"crypto/ecdsa"
@@ -19,38 +20,39 @@ import (
 	"github.com/emersion/go-smtp"
 )
 
-// envelope is one message as the SMTP server received it.
-type envelope struct {
+// Envelope is one message as the SMTP server received it.
+type Envelope struct {
 	From string
 	To   []string
 	Data []byte
 	TLS  bool
 }
 
-// sinkConfig shapes a test SMTP server.
-type sinkConfig struct {
+// SinkConfig shapes a test SMTP server.
+type SinkConfig struct {
 	TLS      *tls.Config            // offer STARTTLS with this configuration
 	User     string                 // require AUTH PLAIN with User and Pass
 	Pass     string                 //
 	Rcpt     func(to string) error  // refuse some recipients
 	Discard  bool                   // count messages without keeping them (benchmarks)
-	Received func(e envelope) error // the answer to DATA, after the message was stored
+	Received func(e Envelope) error // the answer to DATA, after the message was stored
 }
 
-// sink is a real SMTP server (emersion/go-smtp) on loopback that keeps what it receives.
-type sink struct {
+// SMTPSink is a real SMTP server (emersion/go-smtp) on loopback that keeps what it receives.
+type SMTPSink struct {
 	Addr  string
-	cfg   sinkConfig
-	conns atomic.Int64
-	count atomic.Int64
+	cfg   SinkConfig
+	Conns atomic.Int64 // connections accepted
+	Count atomic.Int64 // messages received
 
 	mu    sync.Mutex
-	mails []envelope
+	mails []Envelope
 }
 
-func newSink(t testing.TB, cfg sinkConfig) *sink {
+// NewSMTPSink starts an SMTP server on loopback that lives as long as the test.
+func NewSMTPSink(t testing.TB, cfg SinkConfig) *SMTPSink {
 	t.Helper()
-	s := &sink{cfg: cfg}
+	s := &SMTPSink{cfg: cfg}
 	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
 		return &sinkSession{s: s, c: c}, nil
 	}))
@@ -65,24 +67,24 @@ func newSink(t testing.TB, cfg sinkConfig) *sink {
 		t.Fatal(err)
 	}
 	s.Addr = l.Addr().String()
-	go srv.Serve(countingListener{l, &s.conns})
+	go srv.Serve(countingListener{l, &s.Conns})
 	t.Cleanup(func() { srv.Close() })
 	return s
 }
 
-// URL is the smtp:// URL of the sink, with the credentials it requires.
-func (s *sink) URL() string {
+// URL is the smtp:// URL of the SMTPSink, with the credentials it requires.
+func (s *SMTPSink) URL() string {
 	if s.cfg.User != "" {
 		return "smtp://" + s.cfg.User + ":" + s.cfg.Pass + "@" + s.Addr
 	}
 	return "smtp://" + s.Addr
 }
 
-// Mails returns what the sink has received so far.
-func (s *sink) Mails() []envelope {
+// Mails returns what the SMTPSink has received so far.
+func (s *SMTPSink) Mails() []Envelope {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]envelope(nil), s.mails...)
+	return append([]Envelope(nil), s.mails...)
 }
 
 type countingListener struct {
@@ -99,10 +101,10 @@ func (l countingListener) Accept() (net.Conn, error) {
 }
 
 type sinkSession struct {
-	s      *sink
+	s      *SMTPSink
 	c      *smtp.Conn
 	authed bool
-	env    envelope
+	env    Envelope
 }
 
 func (ss *sinkSession) AuthMechanisms() []string {
@@ -127,7 +129,7 @@ func (ss *sinkSession) Mail(from string, _ *smtp.MailOptions) error {
 		return smtp.ErrAuthRequired
 	}
 	_, isTLS := ss.c.TLSConnectionState()
-	ss.env = envelope{From: from, TLS: isTLS}
+	ss.env = Envelope{From: from, TLS: isTLS}
 	return nil
 }
 
@@ -146,7 +148,7 @@ func (ss *sinkSession) Data(r io.Reader) error {
 		if _, err := io.Copy(io.Discard, r); err != nil {
 			return err
 		}
-		ss.s.count.Add(1)
+		ss.s.Count.Add(1)
 		return nil
 	}
 	b, err := io.ReadAll(r)
@@ -157,19 +159,19 @@ func (ss *sinkSession) Data(r io.Reader) error {
 	ss.s.mu.Lock()
 	ss.s.mails = append(ss.s.mails, ss.env)
 	ss.s.mu.Unlock()
-	ss.s.count.Add(1)
+	ss.s.Count.Add(1)
 	if ss.s.cfg.Received != nil {
 		return ss.s.cfg.Received(ss.env)
 	}
 	return nil
 }
 
-func (ss *sinkSession) Reset()        { ss.env = envelope{} }
+func (ss *sinkSession) Reset()        { ss.env = Envelope{} }
 func (ss *sinkSession) Logout() error { return nil }
 
-// selfSigned returns a server TLS configuration for 127.0.0.1 and a client configuration that
+// SelfSignedTLS returns a server TLS configuration for 127.0.0.1 and a client configuration that
 // trusts it (and nothing else): the client really verifies the certificate.
-func selfSigned(t testing.TB) (server, client *tls.Config) {
+func SelfSignedTLS(t testing.TB) (server, client *tls.Config) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -200,7 +202,7 @@ func selfSigned(t testing.TB) (server, client *tls.Config) {
 	return server, client
 }
 
-// smtpErr is an SMTP reply the sink answers with.
-func smtpErr(code int, msg string) error {
+// smtpErr is an SMTP reply the SMTPSink answers with.
+func SMTPError(code int, msg string) error {
 	return &smtp.SMTPError{Code: code, EnhancedCode: smtp.EnhancedCode{code / 100, 1, 1}, Message: msg}
 }
