@@ -35,19 +35,44 @@ func (w *fanoutWorker) Work(ctx context.Context, job *river.Job[FanoutArgs]) err
 	results := make(chan result, len(pending)) // senders never wait for the database
 	sem := make(chan struct{}, w.q.cfg.Workers)
 	var wg sync.WaitGroup
+	send := func(batch []*amends.Delivery) {
+		msgs := make([]channel.Message, len(batch))
+		errs := make([]error, len(batch))
+		for i, d := range batch {
+			msgs[i], errs[i] = w.q.message(ctx, d)
+		}
+		if email, ok := w.q.cfg.Senders[channel.KindEmail].(*channel.Email); ok && batch[0].Kind == amends.ChannelEmail {
+			// Mail goes out in batches over one SMTP connection each.
+			var items []channel.EmailItem
+			var index []int
+			for i, d := range batch {
+				if errs[i] == nil {
+					items = append(items, channel.EmailItem{Destination: destination(d), Message: msgs[i]})
+					index = append(index, i)
+				}
+			}
+			for j, err := range email.SendBatch(ctx, items) {
+				errs[index[j]] = err
+			}
+		} else {
+			for i, d := range batch {
+				if errs[i] == nil {
+					errs[i] = w.q.cfg.Senders.Send(ctx, destination(d), msgs[i])
+				}
+			}
+		}
+		for i, d := range batch {
+			results <- result{d, errs[i]}
+		}
+	}
 	go func() {
-		for _, d := range pending {
+		for _, batch := range batches(pending) {
 			sem <- struct{}{}
 			wg.Add(1)
-			go func(d *amends.Delivery) {
+			go func(batch []*amends.Delivery) {
 				defer func() { <-sem; wg.Done() }()
-				msg, err := w.q.message(ctx, d)
-				if err == nil {
-					dest := channel.Destination{Kind: channel.Kind(d.Kind), Address: d.Address, Name: d.Name, Secret: d.Secret}
-					err = w.q.cfg.Senders.Send(ctx, dest, msg)
-				}
-				results <- result{d, err}
-			}(d)
+				send(batch)
+			}(batch)
 		}
 		wg.Wait()
 		close(results)
@@ -79,4 +104,33 @@ func (w *fanoutWorker) Work(ctx context.Context, job *river.Job[FanoutArgs]) err
 	keep(st.DeliveriesDelivered(ctx, delivered))
 	// An error here makes River run the job again; it then sends only what is still pending.
 	return firstErr
+}
+
+// emailBatch is how many mails share one SMTP connection in a fan-out.
+const emailBatch = 50
+
+// batches groups deliveries for sending: mail in batches of emailBatch, each webhook alone
+// (every receiver is its own connection anyway).
+func batches(ds []*amends.Delivery) [][]*amends.Delivery {
+	var out [][]*amends.Delivery
+	var mail []*amends.Delivery
+	for _, d := range ds {
+		if d.Kind != amends.ChannelEmail {
+			out = append(out, []*amends.Delivery{d})
+			continue
+		}
+		mail = append(mail, d)
+		if len(mail) == emailBatch {
+			out = append(out, mail)
+			mail = nil
+		}
+	}
+	if len(mail) > 0 {
+		out = append(out, mail)
+	}
+	return out
+}
+
+func destination(d *amends.Delivery) channel.Destination {
+	return channel.Destination{Kind: channel.Kind(d.Kind), Address: d.Address, Name: d.Name, Secret: d.Secret}
 }

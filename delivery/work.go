@@ -36,8 +36,7 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) e
 	if err != nil {
 		return err
 	}
-	dest := channel.Destination{Kind: channel.Kind(d.Kind), Address: d.Address, Name: d.Name, Secret: d.Secret}
-	sendErr := w.q.cfg.Senders.Send(ctx, dest, msg)
+	sendErr := w.q.cfg.Senders.Send(ctx, destination(d), msg)
 	if sendErr == nil {
 		return st.DeliveryDelivered(ctx, d.ID)
 	}
