@@ -4,11 +4,13 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strings"
 
 	"github.com/amends/amends"
+	"github.com/amends/amends/lru"
 	"github.com/amends/amends/ownership"
 	"github.com/amends/amends/store"
 )
@@ -25,6 +27,9 @@ type API struct {
 	store   *store.Store
 	checker *ownership.Checker
 	log     *slog.Logger
+	// timelines holds encoded timelines by ETag (ref and chain head): an unchanged timeline
+	// is encoded once, however often it is read.
+	timelines *lru.Cache[string, []byte]
 }
 
 // New returns the API.
@@ -33,7 +38,7 @@ func New(cfg Config) *API {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &API{store: cfg.Store, checker: cfg.Checker, log: log}
+	return &API{store: cfg.Store, checker: cfg.Checker, log: log, timelines: lru.New[string, []byte](128)}
 }
 
 // Route is one endpoint: method, path pattern, the weakest role allowed ("" for public) and
@@ -255,8 +260,8 @@ func (a *API) addEvent(w http.ResponseWriter, r *http.Request) {
 }
 
 // timeline answers with the events in the order they happened. The hash at the head of the
-// chain changes with every appended event, so it is the ETag: a client that already has the
-// current timeline gets 304 without the events being read.
+// chain changes with every appended event, so it is the ETag, and the key under which the
+// encoded timeline is kept: an unchanged timeline is read and encoded once.
 func (a *API) timeline(w http.ResponseWriter, r *http.Request) {
 	public := r.URL.Query().Get("visibility") == "public"
 	inc, err := a.store.Incident(r.Context(), r.PathValue("ref"))
@@ -264,19 +269,45 @@ func (a *API) timeline(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, a.log, err)
 		return
 	}
-	etag := `"` + inc.HeadHash[:min(len(inc.HeadHash), 32)] + map[bool]string{true: "-public", false: ""}[public] + `"`
-	if match := r.Header.Get("If-None-Match"); match != "" && match == etag {
-		w.Header().Set("ETag", etag)
+	if match := r.Header.Get("If-None-Match"); match != "" && match == timelineETag(inc.HeadHash, public) {
+		w.Header().Set("ETag", match)
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	events, err := a.store.Timeline(r.Context(), inc.Ref, public)
-	if err != nil {
-		fail(w, r, a.log, err)
-		return
+	key := inc.Ref + timelineETag(inc.HeadHash, public)
+	body, ok := a.timelines.Get(key)
+	if !ok {
+		events, head, err := a.store.TimelineOf(r.Context(), inc.Ref, public)
+		if err != nil {
+			fail(w, r, a.log, err)
+			return
+		}
+		if body, err = json.Marshal(map[string]any{"events": events}); err != nil {
+			fail(w, r, a.log, err)
+			return
+		}
+		body = append(body, '\n')
+		if head == "" { // an append raced the read: answer it, but vouch for nothing
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Cache-Control", "no-store")
+			w.Write(body)
+			return
+		}
+		key = inc.Ref + timelineETag(head, public)
+		a.timelines.Put(key, body)
 	}
-	w.Header().Set("ETag", etag)
-	respond(w, http.StatusOK, map[string]any{"events": events})
+	w.Header().Set("ETag", key[len(inc.Ref):])
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write(body)
+}
+
+func timelineETag(head string, public bool) string {
+	tag := `"` + head[:min(len(head), 32)]
+	if public {
+		tag += "-public"
+	}
+	return tag + `"`
 }
 
 type lintRequest struct {

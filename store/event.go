@@ -172,12 +172,46 @@ func (s *Store) events(ctx context.Context, q querier, incidentID int64, publicO
 }
 
 // Timeline returns the events of incident ref in the order they happened (ties in the order
-// they were recorded). With publicOnly, internal events are left out.
+// they were recorded). With publicOnly, internal events are left out. Reads of an unchanged
+// timeline come from memory: the cache is keyed by the chain's head hash, which every append
+// changes, so it never serves a stale timeline.
 func (s *Store) Timeline(ctx context.Context, ref string, publicOnly bool) ([]amends.Event, error) {
+	events, _, err := s.TimelineOf(ctx, ref, publicOnly)
+	return events, err
+}
+
+// TimelineOf is Timeline that also returns the chain head the events are exactly the timeline
+// of ("" when an append raced the read, so no head can vouch for it), for callers that cache
+// what they derive from a timeline by its head.
+func (s *Store) TimelineOf(ctx context.Context, ref string, publicOnly bool) ([]amends.Event, string, error) {
 	inc, err := s.Incident(ctx, ref)
 	if err != nil {
-		return nil, err
+		return nil, "", err
+	}
+	key := timelineKey{inc.ID, publicOnly}
+	if c, ok := s.timelines.Get(key); ok && c.head == inc.HeadHash {
+		return append([]amends.Event(nil), c.events...), c.head, nil
 	}
 	events, err := s.events(ctx, s.db, inc.ID, publicOnly)
-	return events, translate(err)
+	if err != nil {
+		return nil, "", translate(err)
+	}
+	// Cache only a read that lies between two sightings of the same head: no append committed
+	// in between, so the events are exactly that head's timeline.
+	var head string
+	if err := s.db.QueryRowContext(ctx, "SELECT head_hash FROM incidents WHERE id = $1", inc.ID).Scan(&head); err != nil || head != inc.HeadHash {
+		return events, "", nil
+	}
+	s.timelines.Put(key, cachedTimeline{head, append([]amends.Event(nil), events...)})
+	return events, head, nil
+}
+
+type timelineKey struct {
+	incident int64
+	public   bool
+}
+
+type cachedTimeline struct {
+	head   string
+	events []amends.Event
 }

@@ -21,6 +21,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/amends/amends"
+	"github.com/amends/amends/lru"
 )
 
 // Dialect names the database engine behind a Store.
@@ -40,7 +41,8 @@ type Store struct {
 	now     func() time.Time
 	loc     *time.Location
 
-	enqueuer Enqueuer
+	enqueuer  Enqueuer
+	timelines *lru.Cache[timelineKey, cachedTimeline]
 }
 
 // Options configure Open.
@@ -70,7 +72,7 @@ func Open(ctx context.Context, url, dataDir string, opt Options) (*Store, error)
 func OpenNoMigrate(url, dataDir string, opt Options) (*Store, error) { return open(url, dataDir, opt) }
 
 func open(url, dataDir string, opt Options) (*Store, error) {
-	s := &Store{now: opt.Now, loc: opt.Location}
+	s := &Store{now: opt.Now, loc: opt.Location, timelines: lru.New[timelineKey, cachedTimeline](256)}
 	if s.now == nil {
 		s.now = time.Now
 	}
