@@ -27,7 +27,14 @@ func (w *Web) funcs() template.FuncMap {
 		"dur":      formatDuration,
 		"ago":      func(t time.Time) string { return formatDuration(w.now().Sub(t)) },
 		"between":  func(a time.Time, b *time.Time) string { return formatDuration(b.Sub(a)) },
+		"short":    func(t time.Time) string { return w.clock(t, w.now()) },
 		"sevWord":  severityWord,
+		"channel":  channelLabel,
+		"purpose":  purposeLabel,
+		"event":    eventLabel,
+		"events":   func() []string { return amends.NotifyEvents },
+		"kinds":    channelKinds,
+		"lower":    strings.ToLower,
 		"elLabel":  elementLabel,
 		"statuses": func() []amends.Status { return amends.Statuses },
 		"severities": func() []amends.Severity {
@@ -89,6 +96,37 @@ func severityWord(s amends.Severity) string {
 		return "low"
 	}
 	return "unknown"
+}
+
+// channelLabels name the channel kinds in forms and tables.
+var channelLabels = map[string]string{
+	amends.ChannelEmail:   "email",
+	amends.ChannelSlack:   "Slack-compatible webhook",
+	amends.ChannelTeams:   "Microsoft Teams webhook",
+	amends.ChannelWebhook: "signed JSON webhook",
+}
+
+func channelLabel(kind string) string {
+	if l, ok := channelLabels[kind]; ok {
+		return l
+	}
+	return kind
+}
+
+// eventLabels name the notification events a group's rule chooses from.
+var eventLabels = map[string]string{
+	amends.EventDeclared:         "Declared",
+	amends.EventStatusChanged:    "Status changed",
+	amends.EventCustomerMessage:  "Customer message sent",
+	amends.EventResolved:         "Resolved",
+	amends.EventPostmortemShared: "Postmortem shared",
+}
+
+func eventLabel(ev string) string {
+	if l, ok := eventLabels[ev]; ok {
+		return l
+	}
+	return strings.ReplaceAll(ev, "_", " ")
 }
 
 // parseLocal reads a datetime-local value in the server's time zone; "" is no time.

@@ -27,11 +27,14 @@ type eventView struct {
 
 // clockView is one of the incident's clocks. When Since is set the clock is running and
 // static/app.js keeps Text current from that instant; the server's Text is right without it.
+// Own, on the "colleagues told" and "customers told" clocks, measures them against the
+// time-to-own target of the incident's severity.
 type clockView struct {
 	Label string
 	Text  string
 	At    *time.Time
 	Since *time.Time
+	Own   *ownView
 }
 
 type eventForm struct {
@@ -67,6 +70,7 @@ type incidentPage struct {
 	DetailsForm  detailsForm
 	CorrectForm  correctForm
 	Problem      string // an error that belongs to no form on the page
+	Brief        briefView
 }
 
 func (w *Web) incident(rw http.ResponseWriter, r *http.Request, _ *store.Session) {
@@ -88,7 +92,16 @@ func (w *Web) showIncident(rw http.ResponseWriter, r *http.Request, status int, 
 		return
 	}
 	p.Title, p.Nav, p.Inc, p.Kinds = inc.Ref+": "+inc.Title, "incidents", inc, eventKinds
-	p.Events, p.Clocks = w.eventViews(events), w.clocks(inc)
+	targets, err := w.store.Targets(r.Context())
+	if err != nil {
+		w.fail(rw, r, err)
+		return
+	}
+	if p.Brief, err = w.briefView(r, inc); err != nil {
+		w.fail(rw, r, err)
+		return
+	}
+	p.Events, p.Clocks = w.eventViews(events), w.clocks(inc, targets)
 	if p.CorrectForm.Err != nil && !hasEvent(events, p.CorrectForm.EventID) {
 		p.Problem = p.CorrectForm.Err.Message
 	}
@@ -129,20 +142,21 @@ func (w *Web) eventViews(events []amends.Event) []eventView {
 	return out
 }
 
-func (w *Web) clocks(inc *amends.Incident) []clockView {
+func (w *Web) clocks(inc *amends.Incident, targets amends.Targets) []clockView {
 	noticed := inc.NoticedAt
 	cs := []clockView{{Label: "Since noticed", Text: formatDuration(w.now().Sub(noticed)), At: &noticed, Since: &noticed}}
 	if inc.ResolvedAt != nil {
 		cs[0] = clockView{Label: "Resolved", Text: "after " + formatDuration(inc.ResolvedAt.Sub(noticed)), At: inc.ResolvedAt}
 	}
+	colleagues, customers := w.ownBoth(inc, targets)
 	for _, c := range []struct {
 		label string
-		at    *time.Time
-	}{{"Colleagues told", inc.ColleaguesToldAt}, {"Customers told", inc.CustomersToldAt}} {
-		if c.at != nil {
-			cs = append(cs, clockView{Label: c.label, Text: "after " + formatDuration(c.at.Sub(noticed)), At: c.at})
+		own   ownView
+	}{{"Colleagues told", colleagues}, {"Customers told", customers}} {
+		if c.own.At != nil {
+			cs = append(cs, clockView{Label: c.label, Text: "after " + formatDuration(c.own.At.Sub(noticed)), At: c.own.At, Own: &c.own})
 		} else {
-			cs = append(cs, clockView{Label: c.label, Text: "not yet"})
+			cs = append(cs, clockView{Label: c.label, Text: "not yet", Own: &c.own})
 		}
 	}
 	return cs

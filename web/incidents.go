@@ -17,9 +17,15 @@ func actorOf(s *store.Session) amends.Actor {
 	return amends.Actor{Name: s.User.Name, Role: s.User.Role}
 }
 
+// incidentRow is one incident of the list with its time-to-own targets.
+type incidentRow struct {
+	*amends.Incident
+	Colleagues, Customers ownView
+}
+
 type incidentsPage struct {
 	page
-	Incidents []*amends.Incident
+	Incidents []incidentRow
 	Status    string // "", "open" or a status
 	Severity  string // "" or 1..4
 	Next      string // the URL of the next page, "" on the last
@@ -49,7 +55,16 @@ func (w *Web) incidents(rw http.ResponseWriter, r *http.Request, _ *store.Sessio
 		w.fail(rw, r, err)
 		return
 	}
-	p.Incidents = res.Incidents
+	targets, err := w.store.Targets(r.Context())
+	if err != nil {
+		w.fail(rw, r, err)
+		return
+	}
+	for _, inc := range res.Incidents {
+		row := incidentRow{Incident: inc}
+		row.Colleagues, row.Customers = w.ownBoth(inc, targets)
+		p.Incidents = append(p.Incidents, row)
+	}
 	if res.Next != "" {
 		v := url.Values{"after": {res.Next}}
 		if p.Status != "" {

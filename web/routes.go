@@ -18,6 +18,7 @@ type route struct {
 
 // table lists every route of the web app. A route with a role needs a session whose user has
 // at least that role; any method but GET also needs a valid CSRF token from a same-origin page.
+// A public route's methods but GET are refused when the browser says they came from another site.
 func (w *Web) table() []route {
 	return []route{
 		{"GET", "/{$}", amends.Viewer, w.home},
@@ -34,12 +35,26 @@ func (w *Web) table() []route {
 		{"POST", "/incidents/{ref}/status", amends.Responder, w.changeStatus},
 		{"POST", "/incidents/{ref}/details", amends.Responder, w.editDetails},
 
+		{"POST", "/deliveries/{id}/redrive", amends.Admin, w.redrive},
+
+		// The read link of a brief: the signed token in the path is the authorisation.
+		{"GET", "/ack/{token}", public, w.ackForm},
+		{"POST", "/ack/{token}", public, w.ack},
+
 		{"GET", "/lint", amends.Viewer, w.lintForm},
 		{"POST", "/lint", amends.Viewer, w.lint},
 
 		{"GET", "/admin/users", amends.Admin, w.users},
 		{"POST", "/admin/users", amends.Admin, w.createUser},
 		{"GET", "/admin/audit", amends.Admin, w.audit},
+		{"GET", "/admin/groups", amends.Viewer, w.groups}, // read-only below admin
+		{"POST", "/admin/groups", amends.Admin, w.createGroup},
+		{"POST", "/admin/groups/{id}/rule", amends.Admin, w.updateGroupRule},
+		{"POST", "/admin/groups/{id}/delete", amends.Admin, w.deleteGroup},
+		{"POST", "/admin/groups/{id}/contacts", amends.Admin, w.addContact},
+		{"POST", "/admin/contacts/{id}/delete", amends.Admin, w.deleteContact},
+		{"POST", "/admin/settings/targets", amends.Admin, w.setTargets},
+		{"POST", "/admin/settings/escalation", amends.Admin, w.setEscalation},
 	}
 }
 

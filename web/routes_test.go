@@ -160,19 +160,21 @@ func TestRoutes(t *testing.T) {
 }
 
 // TestRoutesTable checks the table itself: each route once, every page behind a session
-// except sign-in and assets, and every change behind a role above viewer except the few
-// that any signed-in person may do.
+// except sign-in, assets and the signed read link of a brief, and every change behind a role
+// above viewer except the few that anyone may do.
 func TestRoutesTable(t *testing.T) {
 	a := newTestApp(t, amendstest.NewClock(at("15:00")))
 	seen := map[string]bool{}
-	anyone := map[string]bool{"POST /login": true, "POST /logout": true, "POST /lint": true}
+	anyone := map[string]bool{"POST /login": true, "POST /logout": true, "POST /lint": true, "POST /ack/{token}": true}
+	open := map[string]bool{"GET /login": true, "POST /login": true, "GET /static/{file...}": true,
+		"GET /ack/{token}": true, "POST /ack/{token}": true}
 	for _, rt := range a.web.table() {
 		key := rt.method + " " + rt.path
 		if seen[key] {
 			t.Errorf("%s is in the table twice", key)
 		}
 		seen[key] = true
-		if rt.min == public && key != "GET /login" && key != "POST /login" && key != "GET /static/{file...}" {
+		if rt.min == public && !open[key] {
 			t.Errorf("%s needs no session", key)
 		}
 		if rt.method != http.MethodGet && !anyone[key] && !rt.min.AtLeast(amends.Responder) {

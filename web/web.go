@@ -1,10 +1,14 @@
 // Package web is amends' server-rendered web app: sign-in, the incident list, the declare
-// form, the incident page with its timeline and clocks, the ownership check and a small admin
-// area. Pages are html/template files and static assets embedded in the binary; a vendored
-// htmx file adds live updates where they help, and every page works without JavaScript.
+// form, the incident page with its timeline, time-to-own clocks, readers of the brief and
+// delivery log, the ownership check, the stakeholder groups, the public read link of a brief
+// and a small admin area. Pages are html/template files and static assets embedded in the
+// binary; a vendored htmx file adds live updates where they help, and every page works
+// without JavaScript.
 //
-// Every state-changing request carries a CSRF token checked in constant time, and cross-site
-// requests are refused, so the protection holds however the routes are mounted.
+// Every state-changing request from a signed-in person carries a CSRF token checked in
+// constant time, and cross-site requests are refused, so the protection holds however the
+// routes are mounted. The one state-changing request without a session, "I have read it" on a
+// brief's read link, is authorised by the signed token in its path instead.
 package web
 
 import (
