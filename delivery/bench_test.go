@@ -22,6 +22,7 @@ import (
 
 // The fan-out benchmark: from declare to the brief received by 1,000 webhook receivers on
 // loopback, beside a bare Go loop posting the same 1,000 requests with the same concurrency.
+// The queue runs with the defaults amends serve uses (100 workers, SQLite polling every 50 ms).
 // Rerun with:
 //
 //	AMENDS_TEST_POSTGRES=postgres://postgres@127.0.0.1:5432/test?sslmode=disable \
@@ -71,7 +72,7 @@ func BenchmarkFanout1000(b *testing.B) {
 			}
 			client := channel.NewHTTPClient(10 * time.Second)
 			q, err := delivery.New(ctx, delivery.Config{Store: s, DBURL: url, BaseURL: "http://amends.test", Workers: fanoutWorkers,
-				Senders: channel.Senders{channel.KindWebhook: channel.NewWebhook(client)}, PollInterval: 20 * time.Millisecond,
+				Senders: channel.Senders{channel.KindWebhook: channel.NewWebhook(client)},
 				Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 			if err != nil {
 				b.Fatal(err)

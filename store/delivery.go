@@ -233,21 +233,37 @@ func (s *Store) DeliveriesDelivered(ctx context.Context, ids []int64) error {
 			name, group, kind string
 			incidentID        int64
 		}
-		for _, id := range ids {
-			var state, purpose, name, group, kind string
+		// One statement for the whole batch: a fan-out records a hundred sends at a time.
+		var q strings.Builder
+		args := []any{micros(now)}
+		q.WriteString(`UPDATE deliveries SET state = 'delivered', attempts = attempts + 1, last_error = '',
+			next_try_at = NULL, delivered_at = $1, updated_at = $1 WHERE state <> 'delivered' AND id IN (`)
+		for i, id := range ids {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			args = append(args, id)
+			fmt.Fprintf(&q, "$%d", len(args))
+		}
+		q.WriteString(") RETURNING purpose, name, group_name, kind, incident_id")
+		rows, err := tx.QueryContext(ctx, q.String(), args...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var purpose, name, group, kind string
 			var incidentID int64
-			err := tx.QueryRowContext(ctx, `UPDATE deliveries SET state = 'delivered', attempts = attempts + 1, last_error = '',
-				next_try_at = NULL, delivered_at = $1, updated_at = $1 WHERE id = $2 AND state <> 'delivered'
-				RETURNING state, purpose, name, group_name, kind, incident_id`, micros(now), id).
-				Scan(&state, &purpose, &name, &group, &kind, &incidentID)
-			if errors.Is(err, sql.ErrNoRows) {
-				continue // unknown, or recorded already
-			} else if err != nil {
+			if err := rows.Scan(&purpose, &name, &group, &kind, &incidentID); err != nil {
+				rows.Close()
 				return err
 			}
 			if purpose == amends.PurposeBrief && first.incidentID == 0 {
 				first.name, first.group, first.kind, first.incidentID = name, group, kind, incidentID
 			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
 		}
 		if first.incidentID == 0 {
 			return nil

@@ -116,7 +116,13 @@ func (s *Store) groups(ctx context.Context, q querier, where string, args ...any
 	if len(out) == 0 {
 		return out, nil
 	}
-	crows, err := q.QueryContext(ctx, "SELECT id, group_id, name, kind, address, secret, created_at FROM contacts ORDER BY name, id")
+	contactsQuery := "SELECT id, group_id, name, kind, address, secret, created_at FROM contacts ORDER BY name, id"
+	var contactArgs []any
+	if len(out) == 1 {
+		contactsQuery = "SELECT id, group_id, name, kind, address, secret, created_at FROM contacts WHERE group_id = $1 ORDER BY name, id"
+		contactArgs = []any{out[0].ID}
+	}
+	crows, err := q.QueryContext(ctx, contactsQuery, contactArgs...)
 	if err != nil {
 		return nil, translate(err)
 	}
@@ -153,20 +159,23 @@ func (s *Store) AddContact(ctx context.Context, groupID int64, c amends.Contact,
 	default:
 		return nil, amends.Errorf(amends.EInvalid, "kind", "must be email, slack, teams or webhook; got %q", c.Kind)
 	}
-	g, err := s.Group(ctx, groupID)
-	if err != nil {
-		return nil, err
-	}
 	now := s.now()
-	err = s.inTx(ctx, func(tx *Tx) error {
-		err := tx.QueryRowContext(ctx, `INSERT INTO contacts (group_id, name, kind, address, secret, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, groupID, c.Name, c.Kind, c.Address, c.Secret, micros(now)).Scan(&c.ID)
-		if amends.ErrorCode(translate(err)) == amends.EConflict {
-			return amends.Errorf(amends.EConflict, "address", "%s already reaches %s by %s", g.Name, c.Address, c.Kind)
+	err := s.inTx(ctx, func(tx *Tx) error {
+		var group string
+		err := tx.QueryRowContext(ctx, "SELECT name FROM groups WHERE id = $1", groupID).Scan(&group)
+		if errors.Is(err, sql.ErrNoRows) {
+			return amends.Errorf(amends.ENotFound, "group", "no group %d", groupID)
 		} else if err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, now, actor, "contact.add", g.Name, c.Name+" by "+c.Kind)
+		err = tx.QueryRowContext(ctx, `INSERT INTO contacts (group_id, name, kind, address, secret, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, groupID, c.Name, c.Kind, c.Address, c.Secret, micros(now)).Scan(&c.ID)
+		if amends.ErrorCode(translate(err)) == amends.EConflict {
+			return amends.Errorf(amends.EConflict, "address", "%s already reaches %s by %s", group, c.Address, c.Kind)
+		} else if err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, now, actor, "contact.add", group, c.Name+" by "+c.Kind)
 	})
 	if err != nil {
 		return nil, err
