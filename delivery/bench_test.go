@@ -73,7 +73,7 @@ func BenchmarkFanout1000(b *testing.B) {
 			client := channel.NewHTTPClient(10 * time.Second)
 			q, err := delivery.New(ctx, delivery.Config{Store: s, DBURL: url, BaseURL: "http://amends.test", Workers: fanoutWorkers,
 				Senders: channel.Senders{channel.KindWebhook: channel.NewWebhook(client)},
-				Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+				Logger:  slog.New(slog.NewTextHandler(io.Discard, nil))})
 			if err != nil {
 				b.Fatal(err)
 			}
