@@ -23,9 +23,12 @@ type labelled struct {
 
 // loadDevset reads every file of testdata/devset: "key: value" header lines, a line "---",
 // then the message.
-func loadDevset(t testing.TB) []labelled {
+func loadDevset(t testing.TB) []labelled { return loadSet(t, "devset") }
+
+// loadSet reads every labelled message of testdata/DIR.
+func loadSet(t testing.TB, dir string) []labelled {
 	t.Helper()
-	paths, err := filepath.Glob(filepath.Join("testdata", "devset", "*.txt"))
+	paths, err := filepath.Glob(filepath.Join("testdata", dir, "*.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,9 +103,30 @@ func (c confusion) negRecall() float64    { return ratio(c.tn, c.tn+c.fp) }
 // TestDevset measures the check against every labelled message in testdata/devset and
 // fails when precision or recall of the owns verdict falls below 0.90.
 func TestDevset(t *testing.T) {
-	set := loadDevset(t)
+	o := measure(t, "devset")
+	if o.precision() < 0.90 || o.recall() < 0.90 {
+		t.Errorf("owns: precision %.2f, recall %.2f; want both at least 0.90", o.precision(), o.recall())
+	}
+}
+
+// TestHoldout measures the check on testdata/holdout: 50 messages written and labelled by
+// someone who had read neither the rules nor the development set, and never used to tune
+// the rules. Its figures are the honest estimate of how the check does on new text
+// (docs/OWNERSHIP-CHECK.md). It fails only on a collapse, so that tuning against it is never
+// needed to keep CI green; do not tune rules to it, or it stops measuring anything.
+func TestHoldout(t *testing.T) {
+	o := measure(t, "holdout")
+	if o.precision() < 0.70 || o.recall() < 0.70 {
+		t.Errorf("owns on the held-out set: precision %.2f, recall %.2f; want both at least 0.70", o.precision(), o.recall())
+	}
+}
+
+// measure checks every message of testdata/DIR, logs precision and recall per label and
+// returns the confusion of the owns verdict.
+func measure(t *testing.T, dir string) *confusion {
+	set := loadSet(t, dir)
 	if len(set) == 0 {
-		t.Skip("no labelled messages in testdata/devset")
+		t.Fatalf("no labelled messages in testdata/%s", dir)
 	}
 	c, err := New()
 	if err != nil {
@@ -139,7 +163,7 @@ func TestDevset(t *testing.T) {
 		}
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d labelled messages\n", len(set))
+	fmt.Fprintf(&b, "%s: %d labelled messages\n", dir, len(set))
 	fmt.Fprintf(&b, "| %-22s | %9s | %6s | %18s | %15s | %15s |\n", "label", "precision", "recall", "missing: precision", "missing: recall", "true/false")
 	for _, n := range names {
 		s := stats[n]
@@ -147,7 +171,5 @@ func TestDevset(t *testing.T) {
 			s.precision(), s.recall(), s.negPrecision(), s.negRecall(), s.tp+s.fn, s.fp+s.tn)
 	}
 	t.Log("\n" + b.String())
-	if o := stats["owns"]; o.precision() < 0.90 || o.recall() < 0.90 {
-		t.Errorf("owns: precision %.2f, recall %.2f; want both at least 0.90", o.precision(), o.recall())
-	}
+	return stats["owns"]
 }
