@@ -2,6 +2,8 @@ package web
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/accessibility"
+	cdproto "github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	cdp "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
@@ -164,7 +168,52 @@ func TestBrowser(t *testing.T) {
 	if clock != "5 min" {
 		t.Errorf("running clock shows %q, want 5 min", clock)
 	}
-	run("reload", chromedp.Reload(), chromedp.WaitVisible(`#timeline`, chromedp.ByQuery))
+
+	// Correcting an entry: its "Correct" link, named for the entry, opens the page's one
+	// correction form, which says what it corrects; the correction is a new entry and the
+	// original stays, marked corrected.
+	var linkName, correcting, incidentURL string
+	var links []*cdproto.Node
+	run("name of the Correct link",
+		chromedp.Location(&incidentURL),
+		chromedp.Nodes(`#timeline li[data-kind=colleagues_told] a.correct-link`, &links, chromedp.ByQuery),
+		chromedp.ActionFunc(func(ctx context.Context) error {
+			nodes, err := accessibility.GetPartialAXTree().WithBackendNodeID(links[0].BackendNodeID).WithFetchRelatives(false).Do(ctx)
+			if err != nil || len(nodes) == 0 || nodes[0].Name == nil {
+				return fmt.Errorf("no accessible name: %v", err)
+			}
+			return json.Unmarshal(nodes[0].Name.Value, &linkName)
+		}),
+	)
+	run("open the correction form",
+		chromedp.Click(`#timeline li[data-kind=colleagues_told] a.correct-link`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#correct-form`, chromedp.ByQuery),
+		chromedp.Text(`#correct .correcting`, &correcting, chromedp.ByQuery),
+		chromedp.Location(&loc),
+	)
+	if !strings.HasPrefix(linkName, "Correct this entry: Colleagues told, ") {
+		t.Errorf("the Correct link is named %q", linkName)
+	}
+	if !strings.Contains(correcting, "Colleagues told at") || !strings.Contains(loc, "?correct=") || !strings.HasSuffix(loc, "#correct") {
+		t.Errorf("the correction form says %q at %s", correcting, loc)
+	}
+	correctURL := loc
+	var corrected string
+	run("record the correction",
+		chromedp.SendKeys(`#co-body`, "support and success briefed; sales the next morning", chromedp.ByQuery),
+		chromedp.Click(`#correct-form button[type=submit]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#timeline li.corrected[data-kind=colleagues_told] .correction-note`, chromedp.ByQuery),
+		chromedp.Text(`#timeline li.corrected[data-kind=colleagues_told] .correction-note`, &corrected, chromedp.ByQuery),
+	)
+	if !strings.Contains(corrected, "sales the next morning") {
+		t.Errorf("the corrected entry says %q", corrected)
+	}
+	var forms int
+	run("no form left open", chromedp.Evaluate(`document.querySelectorAll("#correct-form, #timeline form").length`, &forms))
+	if forms != 0 {
+		t.Errorf("%d correction forms after recording the correction", forms)
+	}
+	run("reload", chromedp.Navigate(incidentURL), chromedp.WaitVisible(`#timeline`, chromedp.ByQuery))
 	screenshot("incident")
 	run("dark", emulation.SetEmulatedMedia().WithFeatures([]*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}))
 	screenshot("incident-dark")
@@ -182,24 +231,26 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("a script ran: trap %q, dialogs %d, %d script elements", trapped, dialogs.Load(), scripts)
 	}
 
-	// At 360 px nothing scrolls sideways, on the incident page or the list.
-	for _, path := range []string{"", "/incidents", "/lint"} {
+	// At 360 px nothing scrolls sideways: on the incident page, with its correction form
+	// open, on the list or on the ownership check.
+	for _, p := range []struct{ name, url string }{{"", ""}, {"-correct", correctURL},
+		{"-incidents", a.srv.URL + "/incidents"}, {"-lint", a.srv.URL + "/lint"}} {
 		var width int
-		run("360 px "+path,
+		run("360 px "+p.name,
 			chromedp.EmulateViewport(360, 800),
 			chromedp.ActionFunc(func(ctx context.Context) error {
-				if path == "" {
+				if p.url == "" {
 					return chromedp.Reload().Do(ctx)
 				}
-				return chromedp.Navigate(a.srv.URL + path).Do(ctx)
+				return chromedp.Navigate(p.url).Do(ctx)
 			}),
 			chromedp.WaitVisible(`main`, chromedp.ByQuery),
 			chromedp.Evaluate(`document.documentElement.scrollWidth`, &width),
 		)
 		if width > 360 {
-			t.Errorf("%s at 360 px is %d px wide", path, width)
+			t.Errorf("%s at 360 px is %d px wide", p.name, width)
 		}
-		screenshot("360" + strings.ReplaceAll(path, "/", "-"))
+		screenshot("360" + p.name)
 	}
 
 	// The ownership check: typing a bad sentence shows its findings and verdict without

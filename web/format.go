@@ -21,7 +21,7 @@ func (w *Web) funcs() template.FuncMap {
 		"asset":    func(name string) string { return w.assets.url(name) },
 		"when":     w.when,
 		"clock":    w.clock,
-		"iso":      func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"iso":      isoTime,
 		"now":      func() string { return w.now().UTC().Format(time.RFC3339) },
 		"zone":     func() string { return w.now().In(time.Local).Format("MST") },
 		"dur":      formatDuration,
@@ -44,21 +44,31 @@ func (w *Web) funcs() template.FuncMap {
 }
 
 // when formats an instant as "Tue 3 Nov 14:39 UTC", with the year when it is not this one.
-func (w *Web) when(t time.Time) string {
+func (w *Web) when(t time.Time) string { return formatWhen(t, w.year()) }
+
+// clock formats t as "15:10" when it falls on the same day as ref, else in full.
+func (w *Web) clock(t, ref time.Time) string { return formatClock(t, ref, w.year()) }
+
+// year is this year in the server's time zone: the one dates are written without.
+func (w *Web) year() int { return w.now().In(time.Local).Year() }
+
+// formatWhen is when with this year given, for callers that format many instants at once or
+// must know which year their text depends on.
+func formatWhen(t time.Time, thisYear int) string {
 	t = t.In(time.Local)
-	if t.Year() != w.now().In(time.Local).Year() {
+	if t.Year() != thisYear {
 		return t.Format(layoutWhenYear)
 	}
 	return t.Format(layoutWhen)
 }
 
-// clock formats t as "15:10" when it falls on the same day as ref, else in full.
-func (w *Web) clock(t, ref time.Time) string {
+// formatClock is clock with this year given.
+func formatClock(t, ref time.Time, thisYear int) string {
 	t, ref = t.In(time.Local), ref.In(time.Local)
 	if t.YearDay() == ref.YearDay() && t.Year() == ref.Year() {
 		return t.Format("15:04")
 	}
-	return w.when(t)
+	return formatWhen(t, thisYear)
 }
 
 // formatDuration writes a duration the way people say it: "under 1 min", "4 min",

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"html/template"
 	"net/http"
 	"strconv"
 	"strings"
@@ -14,16 +15,6 @@ import (
 // by changing fields, or by later work (postmortems), or are corrections.
 var eventKinds = []amends.EventKind{amends.KindNote, amends.KindRootCause, amends.KindMitigated,
 	amends.KindColleaguesTold, amends.KindCustomersTold}
-
-// eventView is a timeline entry as the page shows it: when a later correction supersedes it,
-// CorrectedBy names the correction and Effective holds its corrected time and text.
-type eventView struct {
-	amends.Event
-	CorrectedBy   int64
-	Effective     amends.Event
-	CorrectsID    int64  // for a correction: the event it corrects
-	CorrectsLabel string // and what that was, e.g. "Colleagues told at 14:43"
-}
 
 // clockView is one of the incident's clocks. When Since is set the clock is running and
 // static/app.js keeps Text current from that instant; the server's Text is right without it.
@@ -52,16 +43,19 @@ type detailsForm struct {
 	Err                                      *formError
 }
 
+// correctForm is the one correction form of the page. It is shown when Target is set: the
+// page was asked for it (?correct=ID, an entry's "Correct" link) or a correction failed.
 type correctForm struct {
 	EventID  int64
 	Body, At string
 	Err      *formError
+	Target   *correctTarget
 }
 
 type incidentPage struct {
 	page
 	Inc          *amends.Incident
-	Events       []eventView
+	Timeline     []template.HTML // the timeline's entries, rendered once per chain head
 	Clocks       []clockView
 	NextStatuses []amends.Status
 	Kinds        []amends.EventKind
@@ -86,12 +80,15 @@ func (w *Web) showIncident(rw http.ResponseWriter, r *http.Request, status int, 
 		w.fail(rw, r, err)
 		return
 	}
-	events, err := w.store.Timeline(r.Context(), inc.Ref, false)
+	events, head, err := w.store.TimelineOf(r.Context(), inc.Ref, false)
 	if err != nil {
 		w.fail(rw, r, err)
 		return
 	}
 	p.Title, p.Nav, p.Inc, p.Kinds = inc.Ref+": "+inc.Title, "incidents", inc, eventKinds
+	if s := sessionOf(r); s != nil {
+		p.User = s.User
+	}
 	targets, err := w.store.Targets(r.Context())
 	if err != nil {
 		w.fail(rw, r, err)
@@ -101,10 +98,13 @@ func (w *Web) showIncident(rw http.ResponseWriter, r *http.Request, status int, 
 		w.fail(rw, r, err)
 		return
 	}
-	p.Events, p.Clocks = w.eventViews(events), w.clocks(inc, targets)
-	if p.CorrectForm.Err != nil && !hasEvent(events, p.CorrectForm.EventID) {
-		p.Problem = p.CorrectForm.Err.Message
+	year := w.year()
+	if p.Timeline, err = w.timelineHTML(inc.Ref, head, events, p.CanChange(), year); err != nil {
+		w.internal(rw, r, err)
+		return
 	}
+	p.Clocks = w.clocks(inc, targets)
+	w.correctionForm(r, p, events, year)
 	for _, s := range amends.Statuses {
 		if s != amends.Closed && inc.Status.CanBecome(s) {
 			p.NextStatuses = append(p.NextStatuses, s)
@@ -120,26 +120,25 @@ func (w *Web) showIncident(rw http.ResponseWriter, r *http.Request, status int, 
 	w.render(rw, r, status, "incident", p)
 }
 
-func (w *Web) eventViews(events []amends.Event) []eventView {
-	eff, superseded := amends.Effective(events)
-	byID := make(map[int64]amends.Event, len(events))
-	for _, e := range events {
-		byID[e.ID] = e
-	}
-	out := make([]eventView, len(events))
-	for i, e := range events {
-		out[i] = eventView{Event: e}
-		if c, ok := superseded[e.ID]; ok {
-			out[i].CorrectedBy, out[i].Effective = c, eff[i]
+// correctionForm decides whether the page shows the correction form, and for which event:
+// after a failed correction, the one it was for, with the error and the input kept; else the
+// one the address names (?correct=ID), for people who may change the incident.
+func (w *Web) correctionForm(r *http.Request, p *incidentPage, events []amends.Event, year int) {
+	f := &p.CorrectForm
+	if f.Err == nil {
+		v := r.URL.Query().Get("correct")
+		if v == "" || !p.CanChange() {
+			return
 		}
-		if e.Corrects != nil {
-			out[i].CorrectsID = *e.Corrects
-			if old, ok := byID[*e.Corrects]; ok {
-				out[i].CorrectsLabel = old.Kind.Label() + " at " + w.clock(old.At, e.At)
-			}
-		}
+		f.EventID, _ = strconv.ParseInt(v, 10, 64) // 0, no event's, when v is not a number
 	}
-	return out
+	if e, ok := eventByID(events, f.EventID); ok {
+		f.Target = newCorrectTarget(e, year)
+	} else if f.Err != nil {
+		p.Problem = f.Err.Message
+	} else {
+		p.Problem = "There is no such entry on the timeline of " + p.Inc.Ref + " to correct."
+	}
 }
 
 func (w *Web) clocks(inc *amends.Incident, targets amends.Targets) []clockView {
@@ -275,13 +274,4 @@ func incidentURL(r *http.Request) string {
 		ref = amends.FormatRef(n)
 	}
 	return "/incidents/" + ref
-}
-
-func hasEvent(events []amends.Event, id int64) bool {
-	for _, e := range events {
-		if e.ID == id {
-			return true
-		}
-	}
-	return false
 }

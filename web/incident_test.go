@@ -88,8 +88,8 @@ func TestIncidentLifecycle(t *testing.T) {
 	if strings.Contains(page, `value="closed"`) {
 		t.Error("the status form offers closed")
 	}
-	if strings.Contains(page, `action="/incidents/INC-1/events"`) {
-		t.Error("a viewer is shown the add-event form")
+	if strings.Contains(page, `action="/incidents/INC-1/events"`) || strings.Contains(page, "?correct=") {
+		t.Error("a viewer is shown the add-event form or a correction link")
 	}
 
 	// The timeline is in the order things happened, whatever order they were recorded in.
@@ -119,14 +119,18 @@ func TestEscaping(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.store.AddEvent(context.Background(), inc.Ref, amends.NewEvent{Body: `</textarea><script>alert(3)</script>`},
-		amends.Actor{Name: "ana", Role: amends.Responder}); err != nil {
+	e, err := a.store.AddEvent(context.Background(), inc.Ref, amends.NewEvent{Body: `</textarea><script>alert(3)</script>`},
+		amends.Actor{Name: "ana", Role: amends.Responder})
+	if err != nil {
 		t.Fatal(err)
 	}
 	pages := map[string]request{
-		"incident": {method: "GET", path: "/incidents/INC-1", role: amends.Responder},
-		"list":     {method: "GET", path: "/incidents", role: amends.Viewer},
-		"lint":     {method: "POST", path: "/lint", role: amends.Viewer, form: url.Values{"text": {xssTitle + " mistakes were made."}}},
+		"incident":        {method: "GET", path: "/incidents/INC-1", role: amends.Responder},
+		"correction form": {method: "GET", path: fmt.Sprintf("/incidents/INC-1?correct=%d", e.ID), role: amends.Responder},
+		"correction form kept": {method: "POST", path: "/incidents/INC-1/events", role: amends.Responder,
+			form: url.Values{"kind": {"correction"}, "corrects": {fmt.Sprint(e.ID)}, "body": {"</textarea><script>alert(5)</script>"}, "at": {"x"}}},
+		"list": {method: "GET", path: "/incidents", role: amends.Viewer},
+		"lint": {method: "POST", path: "/lint", role: amends.Viewer, form: url.Values{"text": {xssTitle + " mistakes were made."}}},
 		"declare form kept": {method: "POST", path: "/incidents", role: amends.Responder,
 			form: url.Values{"title": {xssTitle}, "summary": {"</textarea><script>alert(4)</script>"}}},
 	}

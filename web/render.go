@@ -68,7 +68,7 @@ func (w *Web) parseTemplates() (map[string]*template.Template, *template.Templat
 		}
 		pages[strings.TrimSuffix(path.Base(f), ".html")] = t
 	}
-	for _, name := range []string{"lint_result"} {
+	for _, name := range []string{"lint_result", "timeline"} {
 		if err := checkEscaping(base, name); err != nil {
 			return nil, nil, err
 		}
@@ -108,18 +108,33 @@ func (w *Web) render(rw http.ResponseWriter, r *http.Request, status int, name s
 		}
 	}
 	t, ok := w.pages[name]
-	var buf bytes.Buffer
 	if !ok {
 		w.internal(rw, r, errors.New("no page template "+name))
 		return
 	}
-	if err := t.ExecuteTemplate(&buf, "layout", data); err != nil {
+	buf := w.buffers.Get().(*bytes.Buffer)
+	defer w.putBuffer(buf)
+	if err := t.ExecuteTemplate(buf, "layout", data); err != nil {
 		w.internal(rw, r, err)
 		return
 	}
 	securityHeaders(rw.Header())
 	rw.WriteHeader(status)
 	buf.WriteTo(rw)
+}
+
+// maxPooledBuffer is the largest render buffer kept for reuse: enough for the page of an
+// incident with a few thousand events, not so much that one odd page pins its memory.
+const maxPooledBuffer = 4 << 20
+
+// putBuffer gives a render buffer back for the next page, so that a large page (a long
+// timeline) is not regrown from nothing on every view.
+func (w *Web) putBuffer(buf *bytes.Buffer) {
+	if buf.Cap() > maxPooledBuffer {
+		return
+	}
+	buf.Reset()
+	w.buffers.Put(buf)
 }
 
 // renderFragment executes one partial, for htmx to swap into a page.

@@ -12,14 +12,17 @@
 package web
 
 import (
+	"bytes"
 	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/amends/amends/lru"
 	"github.com/amends/amends/ownership"
 	"github.com/amends/amends/store"
 )
@@ -55,6 +58,10 @@ type Web struct {
 	pages      map[string]*template.Template
 	fragments  *template.Template
 	limiter    *limiter
+	// timelines holds rendered timelines by incident and chain head (timelineKey): an
+	// unchanged timeline is rendered once, not on every view of its page.
+	timelines *lru.Cache[timelineKey, []template.HTML]
+	buffers   sync.Pool // of *bytes.Buffer, see render
 }
 
 // New parses every template and hashes every asset once, so a broken template fails here,
@@ -89,5 +96,7 @@ func New(cfg Config) (*Web, error) {
 		return nil, fmt.Errorf("web: %w", err)
 	}
 	w.limiter = newLimiter(maxFailedLogins, loginWindow, w.now)
+	w.timelines = lru.New[timelineKey, []template.HTML](timelineCacheSize)
+	w.buffers.New = func() any { return new(bytes.Buffer) }
 	return w, nil
 }

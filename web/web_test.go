@@ -61,7 +61,7 @@ func (h *hits) get(key string) int {
 
 // newTestApp starts the app. With a clock, the store and the pages read it; without one
 // they read the real time (the browser tests do, since the browser's clock is real).
-func newTestApp(t *testing.T, clock *amendstest.Clock) *testApp {
+func newTestApp(t testing.TB, clock *amendstest.Clock) *testApp {
 	t.Helper()
 	ctx := context.Background()
 	var now func() time.Time
@@ -105,7 +105,7 @@ func newTestApp(t *testing.T, clock *amendstest.Clock) *testApp {
 }
 
 // testLog sends the app's log to the test's log.
-type testLog struct{ t *testing.T }
+type testLog struct{ t testing.TB }
 
 func (l testLog) Write(p []byte) (int, error) {
 	l.t.Helper()
@@ -115,7 +115,7 @@ func (l testLog) Write(p []byte) (int, error) {
 
 // session signs the user with role in directly through the store and returns the session
 // cookie and the session's CSRF token.
-func (a *testApp) session(t *testing.T, role amends.Role) (*http.Cookie, string) {
+func (a *testApp) session(t testing.TB, role amends.Role) (*http.Cookie, string) {
 	t.Helper()
 	id, sess, err := a.store.CreateSession(context.Background(), a.users[role])
 	if err != nil {
@@ -196,7 +196,7 @@ func at(hhmm string) time.Time {
 func local(t time.Time) string { return t.In(time.Local).Format(layoutInput) }
 
 // declare records an incident through the store, as ana.
-func (a *testApp) declare(t *testing.T, title string, noticed time.Time) *amends.Incident {
+func (a *testApp) declare(t testing.TB, title string, noticed time.Time) *amends.Incident {
 	t.Helper()
 	inc, err := a.store.CreateIncident(context.Background(), amends.NewIncident{Title: title, Severity: 2,
 		NoticedAt: &noticed}, amends.Actor{Name: "ana", Role: amends.Responder})
