@@ -108,6 +108,7 @@ const (
 	PurposeReminder   = "reminder"   // "you have not read the latest brief"
 	PurposeNudge      = "nudge"      // to the owner, before a time-to-own target is missed
 	PurposeEscalation = "escalation" // to the escalation contact, once it was missed
+	PurposeSubscriber = "subscriber" // a public update to one status page subscriber
 )
 
 // Delivery is one message to one recipient over one channel. Its id is the idempotency key

@@ -20,6 +20,8 @@ type Config struct {
 	Store   *store.Store
 	Checker *ownership.Checker
 	Logger  *slog.Logger
+	// MaxImportBody is the largest CSV file the customer import reads; DefaultMaxImportBody when 0.
+	MaxImportBody int64
 }
 
 // API holds the handlers of /api/v1.
@@ -30,6 +32,7 @@ type API struct {
 	// timelines holds encoded timelines by ETag (ref and chain head): an unchanged timeline
 	// is encoded once, however often it is read.
 	timelines *lru.Cache[string, []byte]
+	maxImport int64
 }
 
 // New returns the API.
@@ -38,22 +41,35 @@ func New(cfg Config) *API {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &API{store: cfg.Store, checker: cfg.Checker, log: log, timelines: lru.New[string, []byte](128)}
+	maxImport := cfg.MaxImportBody
+	if maxImport <= 0 {
+		maxImport = DefaultMaxImportBody
+	}
+	return &API{store: cfg.Store, checker: cfg.Checker, log: log, timelines: lru.New[string, []byte](128), maxImport: maxImport}
 }
 
-// Route is one endpoint: method, path pattern, the weakest role allowed ("" for public) and
-// its handler, already wrapped with authentication.
+// Route is one endpoint: method, path pattern, the weakest role allowed ("" for public), its
+// handler, already wrapped with authentication, and the largest request body it reads, which
+// the server enforces before the handler runs.
 type Route struct {
 	Method  string
 	Path    string
 	MinRole amends.Role
 	Handler http.Handler
+	MaxBody int64
+}
+
+// route is a line of the table in Routes.
+type route struct {
+	method, path string
+	min          amends.Role
+	handler      http.Handler
 }
 
 // Routes returns every endpoint of /api/v1. The OpenAPI test compares this table with
 // openapi.json, so the document cannot drift from the handlers.
 func (a *API) Routes() []Route {
-	routes := []Route{
+	table := []route{
 		{"GET", "/api/v1/openapi.json", "", http.HandlerFunc(serveOpenAPI)},
 		{"GET", "/api/v1/incidents", amends.Viewer, http.HandlerFunc(a.listIncidents)},
 		{"POST", "/api/v1/incidents", amends.Responder, http.HandlerFunc(a.createIncident)},
@@ -79,10 +95,49 @@ func (a *API) Routes() []Route {
 		{"PUT", "/api/v1/settings/escalation", amends.Admin, http.HandlerFunc(a.putEscalation)},
 		{"POST", "/api/v1/hooks/alertmanager", amends.Responder, http.HandlerFunc(a.alertmanagerHook)},
 		{"POST", "/api/v1/hooks/generic", amends.Responder, http.HandlerFunc(a.genericHook)},
+		{"GET", "/api/v1/customers", amends.Viewer, http.HandlerFunc(a.listCustomers)},
+		{"POST", "/api/v1/customers", amends.Responder, http.HandlerFunc(a.createCustomer)},
+		{"GET", "/api/v1/customers/{id}", amends.Viewer, http.HandlerFunc(a.getCustomer)},
+		{"PATCH", "/api/v1/customers/{id}", amends.Responder, http.HandlerFunc(a.updateCustomer)},
+		{"DELETE", "/api/v1/customers/{id}", amends.Admin, http.HandlerFunc(a.deleteCustomer)},
+		{"POST", "/api/v1/customers/import", amends.Responder, http.HandlerFunc(a.importCustomers)},
+		{"GET", "/api/v1/incidents/{ref}/audience", amends.Viewer, http.HandlerFunc(a.getAudience)},
+		{"PUT", "/api/v1/incidents/{ref}/audience", amends.Responder, http.HandlerFunc(a.putAudience)},
+		{"POST", "/api/v1/incidents/{ref}/audience/list", amends.Responder, http.HandlerFunc(a.uploadAudience)},
+		{"GET", "/api/v1/incidents/{ref}/audience/recipients", amends.Viewer, http.HandlerFunc(a.audienceRecipients)},
+		{"GET", "/api/v1/incidents/{ref}/audience/preview", amends.Viewer, http.HandlerFunc(a.audiencePreview)},
+		{"GET", "/api/v1/incidents/{ref}/templates", amends.Viewer, http.HandlerFunc(a.templates)},
+		{"GET", "/api/v1/incidents/{ref}/messages", amends.Viewer, http.HandlerFunc(a.listMessages)},
+		{"POST", "/api/v1/incidents/{ref}/messages", amends.Responder, http.HandlerFunc(a.createMessage)},
+		{"GET", "/api/v1/messages/{id}", amends.Viewer, http.HandlerFunc(a.getMessage)},
+		{"PUT", "/api/v1/messages/{id}", amends.Responder, http.HandlerFunc(a.updateMessage)},
+		{"GET", "/api/v1/messages/{id}/versions", amends.Viewer, http.HandlerFunc(a.messageVersions)},
+		{"POST", "/api/v1/messages/{id}/approve", amends.Responder, http.HandlerFunc(a.approveMessage)},
+		{"POST", "/api/v1/messages/{id}/send", amends.Responder, http.HandlerFunc(a.sendMessage)},
+		{"GET", "/api/v1/messages/{id}/preview", amends.Viewer, http.HandlerFunc(a.previewMessage)},
+		{"GET", "/api/v1/messages/{id}/deliveries", amends.Viewer, http.HandlerFunc(a.messageDeliveries)},
+		{"GET", "/api/v1/settings/reply-to", amends.Viewer, http.HandlerFunc(a.getReplyTo)},
+		{"PUT", "/api/v1/settings/reply-to", amends.Admin, http.HandlerFunc(a.putReplyTo)},
+		{"GET", "/api/v1/incidents/{ref}/postmortem", amends.Viewer, http.HandlerFunc(a.getPostmortem)},
+		{"PUT", "/api/v1/incidents/{ref}/postmortem/sections/{section}", amends.Responder, http.HandlerFunc(a.saveSection)},
+		{"GET", "/api/v1/incidents/{ref}/postmortem/versions", amends.Viewer, http.HandlerFunc(a.postmortemVersions)},
+		{"POST", "/api/v1/incidents/{ref}/postmortem/share", amends.Responder, http.HandlerFunc(a.sharePostmortem)},
+		{"POST", "/api/v1/incidents/{ref}/postmortem/publish", amends.Responder, http.HandlerFunc(a.publishPostmortem)},
+		{"GET", "/api/v1/incidents/{ref}/postmortem.md", amends.Viewer, http.HandlerFunc(a.postmortemMarkdown)},
+		{"GET", "/api/v1/incidents/{ref}/checklist", amends.Viewer, http.HandlerFunc(a.checklist)},
+		{"POST", "/api/v1/incidents/{ref}/checklist/waivers", amends.Responder, http.HandlerFunc(a.waive)},
 	}
-	for i, rt := range routes {
-		if rt.MinRole != "" {
-			routes[i].Handler = a.authenticate(rt.MinRole, rt.Handler)
+	// Every route reads at most MaxBody, but those that take files.
+	large := map[string]int64{"POST /api/v1/customers/import": a.maxImport,
+		"POST /api/v1/incidents/{ref}/audience/list": a.maxImport}
+	routes := make([]Route, len(table))
+	for i, rt := range table {
+		routes[i] = Route{Method: rt.method, Path: rt.path, MinRole: rt.min, Handler: rt.handler, MaxBody: MaxBody}
+		if n, ok := large[rt.method+" "+rt.path]; ok {
+			routes[i].MaxBody = n
+		}
+		if rt.min != "" {
+			routes[i].Handler = a.authenticate(rt.min, rt.handler)
 		}
 	}
 	return routes

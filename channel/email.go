@@ -320,6 +320,14 @@ func (e *Email) build(d Destination, m Message, text, html string) *mail.Msg {
 	msg.FromMailAddress(e.from)
 	msg.AddToMailAddress(&netmail.Address{Name: oneLine(d.Name), Address: strings.TrimSpace(d.Address)})
 	msg.Subject(m.headline())
+	if m.ReplyTo != "" {
+		_ = msg.ReplyTo(m.ReplyTo) // validated as one bare address by Message.Validate
+	}
+	if m.Unsubscribe != "" {
+		// One-click unsubscribe (RFC 8058); validated as one URL without spaces or brackets.
+		msg.SetGenHeader(mail.Header("List-Unsubscribe"), "<"+m.Unsubscribe+">")
+		msg.SetGenHeader(mail.Header("List-Unsubscribe-Post"), "List-Unsubscribe=One-Click")
+	}
 	msg.SetDateWithValue(e.o.now())
 	msg.SetMessageIDWithValue(m.DeliveryID + "@" + e.domain)
 	msg.SetGenHeader(mail.Header(HeaderDelivery), m.DeliveryID)

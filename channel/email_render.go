@@ -26,7 +26,7 @@ var emailHTML = template.Must(template.New("email").Parse(`<!DOCTYPE html>
 {{- end}}
 <p style="margin:24px 0"><a href="{{.Link}}" style="display:inline-block;padding:10px 16px;border-radius:6px;background:#1f6feb;color:#ffffff;text-decoration:none;font-weight:600">{{.OpenLabel}}</a>
 {{- if .AckLink}} &nbsp; <a href="{{.AckLink}}" style="display:inline-block;padding:10px 16px;border-radius:6px;border:1px solid #d0d7de;color:#1f2328;text-decoration:none">{{.AckLabel}}</a>{{end}}</p>
-<p style="margin:0;font-size:13px;color:#57606a">The incident page is the single source of truth: <a href="{{.Link}}" style="color:#0969da">{{.Link}}</a></p>
+<p style="margin:0;font-size:13px;color:#57606a">{{.LinkNote}}: <a href="{{.Link}}" style="color:#0969da">{{.Link}}</a></p>
 </div>
 </body>
 </html>
@@ -38,15 +38,15 @@ type emailFact struct {
 }
 
 type emailView struct {
-	Headline, Link, AckLink, OpenLabel, AckLabel string
-	Facts                                        []emailFact
-	Paragraphs                                   [][]string
+	Headline, Link, AckLink, OpenLabel, AckLabel, LinkNote string
+	Facts                                                  []emailFact
+	Paragraphs                                             [][]string
 }
 
 // renderEmail returns the plain-text and HTML parts of a cleaned message. Both say the same
 // thing: headline, facts, text, the link to the incident page and the optional ack link.
 func renderEmail(m Message) (text, html string, err error) {
-	v := emailView{Headline: m.headline(), Link: m.Link, AckLink: m.AckLink, OpenLabel: m.openLabel(), AckLabel: ackLabel}
+	v := emailView{Headline: m.headline(), Link: m.Link, AckLink: m.AckLink, OpenLabel: m.openLabel(), AckLabel: ackLabel, LinkNote: m.linkNote()}
 	var t strings.Builder
 	t.WriteString(v.Headline + "\n")
 	facts := m.facts()
@@ -66,7 +66,7 @@ func renderEmail(m Message) (text, html string, err error) {
 			}
 		}
 	}
-	t.WriteString("\n" + v.OpenLabel + " (the single source of truth):\n" + m.Link + "\n")
+	t.WriteString("\n" + v.LinkNote + ":\n" + m.Link + "\n")
 	if m.AckLink != "" {
 		t.WriteString("\n" + ackLabel + ":\n" + m.AckLink + "\n")
 	}

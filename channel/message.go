@@ -23,8 +23,17 @@ type Message struct {
 	Text       string // plain-text body: what is known, impact, owner, what to tell customers
 	Link       string // the incident page: the single source of truth, required
 	AckLink    string // optional one-click "I have read it" link
-	Fields     []Field
-	At         time.Time // when the event happened
+	// LinkLabel and LinkNote word the link for its reader: by default colleagues are sent to
+	// the incident page ("Open INC-4", "The incident page is the single source of truth");
+	// a message to customers links to the public status page and says so.
+	LinkLabel string
+	LinkNote  string
+	ReplyTo   string // optional bare address replies go to (email's Reply-To), e.g. the incident's owner
+	// Unsubscribe is an optional absolute http(s) URL that ends the recipient's subscription
+	// with one POST: email carries it as List-Unsubscribe with List-Unsubscribe-Post (RFC 8058).
+	Unsubscribe string
+	Fields      []Field
+	At          time.Time // when the event happened
 }
 
 // Field is one label/value pair shown as a list, facts or fields, in order.
@@ -57,6 +66,20 @@ func (m Message) Validate() error {
 	}
 	if m.AckLink != "" {
 		if err := validateURL("ack_link", m.AckLink); err != nil {
+			return err
+		}
+	}
+	if m.Unsubscribe != "" {
+		if err := validateURL("unsubscribe", m.Unsubscribe); err != nil {
+			return err
+		}
+		if strings.ContainsAny(m.Unsubscribe, "<>,\"") {
+			return amends.Errorf(amends.EInvalid, "unsubscribe", "must not contain <, >, commas or quotes")
+		}
+	}
+	if m.ReplyTo != "" {
+		// A bare address on one line: nothing in it can add a header.
+		if err := validateEmail("reply_to", m.ReplyTo); err != nil {
 			return err
 		}
 	}
@@ -103,6 +126,8 @@ func (m Message) clean() Message {
 	c.Text = multiLine(m.Text)
 	c.Link = strings.TrimSpace(m.Link)
 	c.AckLink = strings.TrimSpace(m.AckLink)
+	c.ReplyTo = strings.TrimSpace(m.ReplyTo)
+	c.Unsubscribe = strings.TrimSpace(m.Unsubscribe)
 	c.Fields = make([]Field, 0, len(m.Fields))
 	for _, f := range m.Fields {
 		f = Field{Label: oneLine(f.Label), Value: multiLine(f.Value)}
@@ -133,6 +158,9 @@ func (m Message) headline() string {
 
 // openLabel is the label of the link to the incident page.
 func (m Message) openLabel() string {
+	if m.LinkLabel != "" {
+		return oneLine(m.LinkLabel)
+	}
 	if m.Ref == "" {
 		return "Open the incident page"
 	}
@@ -247,4 +275,12 @@ func (m Message) facts() []Field {
 		fs = append(fs, Field{"Status", m.Status})
 	}
 	return fs
+}
+
+// linkNote is the sentence that introduces the link at the foot of a message.
+func (m Message) linkNote() string {
+	if m.LinkNote != "" {
+		return oneLine(m.LinkNote)
+	}
+	return "The incident page is the single source of truth"
 }

@@ -142,3 +142,111 @@ func (c *Client) Timeline(ctx context.Context, ref string) ([]amends.Event, erro
 	}
 	return out.Events, c.do(ctx, "GET", "/api/v1/incidents/"+url.PathEscape(ref)+"/timeline", nil, &out)
 }
+
+// problemOf turns a problem answer into an *amends.Error with the server's code, field and
+// detail.
+func problemOf(res *http.Response, method, path string) error {
+	var p struct {
+		Code, Field, Detail string
+	}
+	b, _ := io.ReadAll(io.LimitReader(res.Body, 1<<16))
+	if json.Unmarshal(b, &p) != nil || p.Code == "" {
+		return amends.Errorf(amends.EInternal, "", "%s %s: %s", method, path, res.Status)
+	}
+	return &amends.Error{Code: p.Code, Field: p.Field, Message: strings.TrimPrefix(p.Detail, p.Field+": ")}
+}
+
+// ImportOptions say what an import does with bad rows and with customers the server has.
+type ImportOptions struct {
+	SkipBad bool // import the good rows of a file that has bad ones
+	Update  bool // change known customers instead of reporting them as duplicates
+}
+
+// ImportCustomers sends a CSV file of customers as it reads it (size is its length, or -1
+// when unknown) and returns the server's report, also when the server refused the file for
+// its problems (then the report's Refused is true). Being a whole file, it is not bound by
+// the client's usual timeout; ctx bounds it.
+func (c *Client) ImportCustomers(ctx context.Context, file io.Reader, size int64, opts ImportOptions) (*amends.ImportReport, error) {
+	q := url.Values{}
+	if opts.SkipBad {
+		q.Set("skip_bad", "true")
+	}
+	if opts.Update {
+		q.Set("update", "true")
+	}
+	path := "/api/v1/customers/import"
+	if len(q) > 0 {
+		path += "?" + q.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, "POST", c.base+path, file)
+	if err != nil {
+		return nil, err
+	}
+	if size >= 0 {
+		req.ContentLength = size
+		if size == 0 {
+			req.Body = http.NoBody
+		}
+	}
+	req.Header.Set("Content-Type", "text/csv; charset=utf-8")
+	req.Header.Set("Accept", "application/json")
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	hc := *c.http
+	hc.Timeout = 0
+	res, err := hc.Do(req)
+	if err != nil {
+		return nil, amends.Errorf(amends.EUnavailable, "", "cannot reach amends at %s: %v", c.base, err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK && res.StatusCode != http.StatusUnprocessableEntity {
+		return nil, problemOf(res, "POST", path)
+	}
+	var rep amends.ImportReport
+	if err := json.NewDecoder(res.Body).Decode(&rep); err != nil {
+		return nil, fmt.Errorf("POST %s: reading the answer: %w", path, err)
+	}
+	return &rep, nil
+}
+
+// CustomerPage is one page of customers.
+type CustomerPage struct {
+	Customers []*amends.Customer `json:"customers"`
+	Next      string             `json:"next"`
+}
+
+// Customers lists customers with the given query (account, segment, limit, after).
+func (c *Client) Customers(ctx context.Context, q url.Values) (*CustomerPage, error) {
+	var p CustomerPage
+	return &p, c.do(ctx, "GET", "/api/v1/customers?"+q.Encode(), nil, &p)
+}
+
+// Postmortem returns incident ref's postmortem in edition ed ("internal" or "public").
+func (c *Client) Postmortem(ctx context.Context, ref, ed string) (*amends.Postmortem, error) {
+	var out amends.Postmortem
+	return &out, c.do(ctx, "GET", "/api/v1/incidents/"+url.PathEscape(ref)+"/postmortem?edition="+url.QueryEscape(ed), nil, &out)
+}
+
+// PostmortemMarkdown returns incident ref's postmortem in edition ed as one Markdown document.
+func (c *Client) PostmortemMarkdown(ctx context.Context, ref, ed string) (string, error) {
+	path := "/api/v1/incidents/" + url.PathEscape(ref) + "/postmortem.md?edition=" + url.QueryEscape(ed)
+	req, err := http.NewRequestWithContext(ctx, "GET", c.base+path, nil)
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Accept", "text/markdown, application/problem+json")
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	res, err := c.http.Do(req)
+	if err != nil {
+		return "", amends.Errorf(amends.EUnavailable, "", "cannot reach amends at %s: %v", c.base, err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode >= 400 {
+		return "", problemOf(res, "GET", path)
+	}
+	b, err := io.ReadAll(res.Body)
+	return string(b), err
+}

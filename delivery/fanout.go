@@ -3,6 +3,8 @@ package delivery
 import (
 	"context"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/riverqueue/river"
 
@@ -23,25 +25,41 @@ type fanoutWorker struct {
 // successes in batches, and hands each failure to its own deliver job (retrying later) or
 // records it dead. Run again after a crash, it sends only what is still pending.
 func (w *fanoutWorker) Work(ctx context.Context, job *river.Job[FanoutArgs]) error {
-	st := w.q.cfg.Store
-	pending, err := st.PendingDeliveries(ctx, job.Args.BriefID)
+	pending, err := w.q.cfg.Store.PendingDeliveries(ctx, job.Args.BriefID)
 	if err != nil || len(pending) == 0 {
 		return err
 	}
+	stopped, err := w.q.sendAll(ctx, pending, w.q.cfg.Workers, w.q.message, w.q.failed)
+	if err == nil && stopped {
+		return river.JobSnooze(0) // the rest, at once, as a new try with its own time limit
+	}
+	return err
+}
+
+// sendAll sends deliveries, parallel sends at a time (mail in batches of emailBatch, each batch
+// over one SMTP connection), building each one's message with build; it records the successes
+// flushEvery at a time and hands each failure to failed. It starts no new batch once half the
+// job's time limit has passed, and then reports stopped: the caller runs again for what is
+// still pending. Outcomes are recorded even when ctx ends, so a send that happened is not sent
+// again.
+func (q *Queue) sendAll(ctx context.Context, pending []*amends.Delivery, parallel int,
+	build func(context.Context, *amends.Delivery) (channel.Message, error),
+	failed func(context.Context, *amends.Delivery, error) error) (stopped bool, err error) {
+	st := q.cfg.Store
 	type result struct {
 		d   *amends.Delivery
 		err error
 	}
 	results := make(chan result, len(pending)) // senders never wait for the database
-	sem := make(chan struct{}, w.q.cfg.Workers)
+	sem := make(chan struct{}, parallel)
 	var wg sync.WaitGroup
 	send := func(batch []*amends.Delivery) {
 		msgs := make([]channel.Message, len(batch))
 		errs := make([]error, len(batch))
 		for i, d := range batch {
-			msgs[i], errs[i] = w.q.message(ctx, d)
+			msgs[i], errs[i] = build(ctx, d)
 		}
-		if email, ok := w.q.cfg.Senders[channel.KindEmail].(*channel.Email); ok && batch[0].Kind == amends.ChannelEmail {
+		if email, ok := q.cfg.Senders[channel.KindEmail].(*channel.Email); ok && batch[0].Kind == amends.ChannelEmail {
 			// Mail goes out in batches over one SMTP connection each.
 			var items []channel.EmailItem
 			var index []int
@@ -57,7 +75,7 @@ func (w *fanoutWorker) Work(ctx context.Context, job *river.Job[FanoutArgs]) err
 		} else {
 			for i, d := range batch {
 				if errs[i] == nil {
-					errs[i] = w.q.cfg.Senders.Send(ctx, destination(d), msgs[i])
+					errs[i] = q.cfg.Senders.Send(ctx, destination(d), msgs[i])
 				}
 			}
 		}
@@ -65,8 +83,14 @@ func (w *fanoutWorker) Work(ctx context.Context, job *river.Job[FanoutArgs]) err
 			results <- result{d, errs[i]}
 		}
 	}
+	deadline := time.Now().Add(q.cfg.JobTimeout / 2)
+	var cut atomic.Bool
 	go func() {
 		for _, batch := range batches(pending) {
+			if time.Now().After(deadline) {
+				cut.Store(true)
+				break
+			}
 			sem <- struct{}{}
 			wg.Add(1)
 			go func(batch []*amends.Delivery) {
@@ -77,33 +101,39 @@ func (w *fanoutWorker) Work(ctx context.Context, job *river.Job[FanoutArgs]) err
 		wg.Wait()
 		close(results)
 	}()
+	rec := context.WithoutCancel(ctx)
 	var delivered []int64
-	var firstErr error
-	keep := func(err error) {
-		if err != nil && firstErr == nil {
-			firstErr = err
+	keep := func(e error) {
+		if e != nil && err == nil {
+			err = e
 		}
 	}
 	for r := range results {
 		if r.err == nil {
 			delivered = append(delivered, r.d.ID)
 			if len(delivered) >= flushEvery {
-				keep(st.DeliveriesDelivered(ctx, delivered))
+				keep(st.DeliveriesDelivered(rec, delivered))
 				delivered = delivered[:0]
 			}
 			continue
 		}
-		wait, retry := w.q.cfg.NextDelay(r.err, r.d.Attempts+1)
-		if !retry {
-			w.q.cfg.Logger.Warn("delivery dead", "delivery_id", r.d.ID, "incident", r.d.Ref, "kind", r.d.Kind, "err", r.err)
-			keep(st.DeliveryFailed(ctx, r.d.ID, r.err.Error(), nil, true))
-			continue
-		}
-		keep(st.DeliveryRetryLater(ctx, r.d.ID, r.err.Error(), st.Now().Add(wait)))
+		keep(failed(rec, r.d, r.err))
 	}
-	keep(st.DeliveriesDelivered(ctx, delivered))
+	keep(st.DeliveriesDelivered(rec, delivered))
 	// An error here makes River run the job again; it then sends only what is still pending.
-	return firstErr
+	return cut.Load(), err
+}
+
+// failed records a failed send of a delivery sent in a batch: dead when the receiver refused
+// for good, otherwise retrying as its own deliver job after the backoff.
+func (q *Queue) failed(ctx context.Context, d *amends.Delivery, err error) error {
+	st := q.cfg.Store
+	wait, retry := q.cfg.NextDelay(err, d.Attempts+1)
+	if !retry {
+		q.cfg.Logger.Warn("delivery dead", "delivery_id", d.ID, "incident", d.Ref, "kind", d.Kind, "err", err)
+		return st.DeliveryFailed(ctx, d.ID, err.Error(), nil, true)
+	}
+	return st.DeliveryRetryLater(ctx, d.ID, err.Error(), st.Now().Add(wait))
 }
 
 // emailBatch is how many mails share one SMTP connection in a fan-out.

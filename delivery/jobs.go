@@ -59,6 +59,12 @@ func insertParams(jobs []store.Job) []river.InsertManyParams {
 			args = ClockArgs{IncidentID: j.IncidentID, Note: j.Note}
 		case store.JobUnread:
 			args = UnreadArgs{IncidentID: j.IncidentID}
+		case store.JobCustomers:
+			args = CustomersArgs{MessageID: j.MessageID}
+		case store.JobSubscription:
+			args = SubscriptionArgs{SubscriberID: j.SubscriberID}
+		case store.JobSubscribers:
+			args = SubscribersArgs{EventID: j.EventID}
 		default:
 			continue
 		}

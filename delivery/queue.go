@@ -82,6 +82,9 @@ func New(ctx context.Context, cfg Config) (*Queue, error) {
 	river.AddWorker(workers, &fanoutWorker{q: q})
 	river.AddWorker(workers, &clockWorker{q: q})
 	river.AddWorker(workers, &unreadWorker{q: q})
+	river.AddWorker(workers, &customersWorker{q: q})
+	river.AddWorker(workers, &subscriptionWorker{q: q})
+	river.AddWorker(workers, &subscribersWorker{q: q})
 	riverCfg := &river.Config{
 		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
 		Workers:              workers,

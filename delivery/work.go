@@ -58,6 +58,14 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) e
 
 // message writes what delivery d says on every channel.
 func (q *Queue) message(ctx context.Context, d *amends.Delivery) (channel.Message, error) {
+	if d.Purpose == amends.PurposeSubscriber {
+		token, err := q.cfg.Store.SubscriberDeliveryToken(ctx, d.ID)
+		return q.subscriberMessage(d, token), err
+	}
+	if d.Purpose == amends.PurposeCustomer {
+		replyTo, err := q.cfg.Store.DeliveryReplyTo(ctx, d.ID)
+		return q.customerMessage(d, replyTo), err
+	}
 	m := channel.Message{
 		DeliveryID: "d" + strconv.FormatInt(d.ID, 10),
 		Event:      "incident." + orDefaultString(d.Event, d.Purpose),

@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/amends/amends/api"
 )
 
 type metrics struct {
@@ -106,18 +104,28 @@ func recoverer(log *slog.Logger, next http.Handler) http.Handler {
 	})
 }
 
-// limitBody refuses request bodies over the API's limit everywhere.
-func limitBody(next http.Handler) http.Handler {
+// limitBody refuses request bodies over max bytes: at once when the declared length says so,
+// otherwise when reading passes max.
+func limitBody(max int64, next http.Handler) http.Handler {
+	tooLarge := []byte(`{"type":"/api/v1/openapi.json#problem-invalid","title":"Request Entity Too Large","status":413,"code":"invalid","detail":"the request body is over the ` +
+		sizeMiB(max) + ` limit"}` + "\n")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > api.MaxBody {
+		if r.ContentLength > max {
 			w.Header().Set("Content-Type", "application/problem+json")
 			w.WriteHeader(http.StatusRequestEntityTooLarge)
-			w.Write([]byte(`{"type":"/api/v1/openapi.json#problem-invalid","title":"Request Entity Too Large","status":413,"code":"invalid","detail":"the request body is over the 1 MiB limit"}` + "\n"))
+			w.Write(tooLarge)
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, api.MaxBody)
+		r.Body = http.MaxBytesReader(w, r.Body, max)
 		next.ServeHTTP(w, r)
 	})
+}
+
+func sizeMiB(n int64) string {
+	if n >= 1<<20 && n%(1<<20) == 0 {
+		return strconv.FormatInt(n>>20, 10) + " MiB"
+	}
+	return strconv.FormatInt(n, 10) + " bytes"
 }
 
 // secureHeaders sets the headers every response should carry.

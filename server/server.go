@@ -1,6 +1,6 @@
 // Package server is amends' root HTTP handler: it mounts the web app and the API on one
 // ServeMux, adds the probes and /metrics, and wraps everything in recovery, logging, metrics,
-// security headers and the request size limit.
+// security headers, and each route in its request size limit.
 package server
 
 import (
@@ -17,6 +17,7 @@ import (
 
 	"github.com/amends/amends/api"
 	"github.com/amends/amends/ownership"
+	"github.com/amends/amends/statuspage"
 	"github.com/amends/amends/store"
 	"github.com/amends/amends/web"
 )
@@ -28,6 +29,8 @@ type Config struct {
 	Logger  *slog.Logger
 	BaseURL string
 	Now     func() time.Time
+	// Status is the public status page, mounted when set; cmd/amends runs its polling.
+	Status *statuspage.Publisher
 }
 
 // Server serves amends over HTTP.
@@ -56,15 +59,17 @@ func New(cfg Config) (*Server, error) {
 
 	s := &Server{log: cfg.Logger}
 	mux := http.NewServeMux()
-	handle := func(method, path string, h http.Handler) {
+	// Each route reads at most its own body limit: api.MaxBody, or more for an API route
+	// or a page that takes files.
+	handle := func(method, path string, h http.Handler, maxBody int64) {
 		pattern := method + " " + path
-		mux.Handle(pattern, h)
+		mux.Handle(pattern, limitBody(maxBody, h))
 		s.routes = append(s.routes, pattern)
 	}
 	handle("GET", "/healthz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("ok\n"))
-	}))
+	}), api.MaxBody)
 	handle("GET", "/readyz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
@@ -75,15 +80,24 @@ func New(cfg Config) (*Server, error) {
 			return
 		}
 		w.Write([]byte("ready\n"))
-	}))
-	handle("GET", "/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	}), api.MaxBody)
+	handle("GET", "/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), api.MaxBody)
 	for _, rt := range a.Routes() {
-		handle(rt.Method, rt.Path, rt.Handler)
+		handle(rt.Method, rt.Path, rt.Handler, rt.MaxBody)
 	}
 	for _, rt := range w.Routes() {
-		handle(rt.Method, rt.Path, rt.Handler)
+		maxBody := rt.MaxBody
+		if maxBody == 0 {
+			maxBody = api.MaxBody
+		}
+		handle(rt.Method, rt.Path, rt.Handler, maxBody)
 	}
-	s.handler = recoverer(cfg.Logger, logRequests(cfg.Logger, m.instrument(secureHeaders(limitBody(mux)))))
+	if cfg.Status != nil {
+		for _, rt := range cfg.Status.Routes() {
+			handle(rt.Method, rt.Path, rt.Handler, api.MaxBody)
+		}
+	}
+	s.handler = recoverer(cfg.Logger, logRequests(cfg.Logger, m.instrument(secureHeaders(mux))))
 	return s, nil
 }
 

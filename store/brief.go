@@ -170,6 +170,9 @@ func (s *Store) RemindUnread(ctx context.Context, incidentID int64) (int, error)
 // when the instant has not happened and the incident is still open, a nudge goes to the
 // owner's contacts, or an escalation to the escalation contact and onto the timeline.
 func (s *Store) ClockDue(ctx context.Context, incidentID int64, note string) error {
+	if after, ok := strings.CutPrefix(note, "update:"); ok {
+		return s.updateReminderDue(ctx, incidentID, after)
+	}
 	instant, stage, ok := strings.Cut(note, ":")
 	if !ok || (instant != "colleagues_told" && instant != "customers_told") || (stage != "nudge" && stage != "escalate") {
 		return fmt.Errorf("clock job with note %q", note)

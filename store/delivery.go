@@ -21,6 +21,8 @@ const (
 	JobFanout  = "fanout"  // send every pending delivery of one brief at once
 	JobClock   = "clock"   // check a time-to-own target: Note is "colleagues_told:nudge" and the like
 	JobUnread  = "unread"  // remind colleagues who have not read the latest brief
+	// JobCustomers sends every pending delivery of one customer message at once.
+	JobCustomers = "customers"
 )
 
 // UnreadReminderAfter is how long after a sev1–2 brief those who have not read it are reminded.
@@ -51,7 +53,11 @@ func (s *Store) notify(ctx context.Context, tx *Tx, inc *amends.Incident, ev str
 			return err
 		}
 	}
-	brief := amends.MakeBrief(inc, ev, "", now, s.loc)
+	wording, err := s.latestApprovedWording(ctx, tx, inc.ID)
+	if err != nil {
+		return err
+	}
+	brief := amends.MakeBrief(inc, ev, wording, now, s.loc)
 	var recipients []recipient
 	for _, g := range groups {
 		if g.Hears(inc.Severity, ev) {

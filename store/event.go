@@ -126,6 +126,15 @@ func (s *Store) appendEvent(ctx context.Context, tx *Tx, inc *amends.Incident, e
 		_, err = tx.ExecContext(ctx, "UPDATE incidents SET event_count = $1, head_hash = $2, updated_at = $3 WHERE id = $4",
 			inc.EventCount, inc.HeadHash, micros(now), inc.ID)
 	}
+	if err == nil && e.Visibility == amends.Public {
+		err = s.bumpPublish(ctx, tx, inc)
+		if err == nil {
+			err = s.notifySubscribers(ctx, tx, inc, e, now)
+		}
+		if err == nil {
+			err = s.scheduleUpdateReminder(ctx, tx, inc, e)
+		}
+	}
 	if err != nil {
 		return e, fmt.Errorf("update incident after event: %w", err)
 	}

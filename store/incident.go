@@ -298,7 +298,11 @@ func (s *Store) UpdateIncident(ctx context.Context, ref string, u amends.Inciden
 			if err != nil {
 				return err
 			}
-			if missing := amends.MissingChecks(amends.LoopChecklist(inc, events)); missing != "" {
+			items, err := s.closingChecklist(ctx, tx, inc, events)
+			if err != nil {
+				return err
+			}
+			if missing := amends.MissingChecks(items); missing != "" {
 				return amends.Errorf(amends.EInvalid, "status", "the loop is not closed yet: %s", missing)
 			}
 		}
@@ -363,6 +367,9 @@ func (s *Store) UpdateIncident(ctx context.Context, ref string, u amends.Inciden
 			if _, err := s.appendEvent(ctx, tx, inc, e, now); err != nil {
 				return err
 			}
+		}
+		if err := s.bumpPublish(ctx, tx, inc); err != nil {
+			return err
 		}
 		if u.Status != nil {
 			ev := amends.EventStatusChanged

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"strings"
 
 	"github.com/amends/amends"
 )
@@ -119,5 +120,30 @@ func (s *Store) SetEscalationContact(ctx context.Context, c amends.Contact, acto
 			return err
 		}
 		return s.audit(ctx, tx, now, actor, "settings.escalation", c.Name, c.Kind)
+	})
+}
+
+// ReplyTo returns the address customer messages ask replies to go to when the incident's
+// owner has no email contact ("" when none is set).
+func (s *Store) ReplyTo(ctx context.Context) (string, error) {
+	v, _, err := s.setting(ctx, s.db, "reply_to")
+	return v, err
+}
+
+// SetReplyTo sets the address replies to customer messages go to when the owner has no email
+// contact; "" clears it.
+func (s *Store) SetReplyTo(ctx context.Context, address string, actor amends.Actor) error {
+	address = strings.ToLower(strings.TrimSpace(address))
+	if address != "" {
+		if err := amends.ValidateEmail("reply_to", address); err != nil {
+			return err
+		}
+	}
+	now := s.now()
+	return s.inTx(ctx, func(tx *Tx) error {
+		if err := s.putSetting(ctx, tx, "reply_to", address); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, now, actor, "settings.reply_to", "", address)
 	})
 }

@@ -35,12 +35,17 @@ type Enqueuer interface {
 
 // Job is a side effect to run after a change commits, inserted in the change's transaction.
 type Job struct {
-	Kind       string // "deliver", "fanout", "clock", "unread"
+	Kind       string // "deliver", "fanout", "clock", "unread", "customers", "subscription", "subscribers"
 	DeliveryID int64
 	BriefID    int64
+	MessageID  int64 // the customer message whose deliveries a "customers" job sends
 	IncidentID int64
-	At         int64 // when to run, microseconds since the epoch; 0 for now
-	Note       string
+	// SubscriberID is the status-page subscriber a "subscription" job asks to confirm; EventID
+	// the public event whose deliveries to subscribers a "subscribers" job sends.
+	SubscriberID int64
+	EventID      int64
+	At           int64 // when to run, microseconds since the epoch; 0 for now
+	Note         string
 }
 
 func (s *Store) begin(ctx context.Context) (*Tx, error) {

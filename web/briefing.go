@@ -53,6 +53,9 @@ func (w *Web) briefView(r *http.Request, inc *amends.Incident) (briefView, error
 		if d.Purpose == amends.PurposeBrief && d.BriefID != nil && (b.Latest == nil || *d.BriefID > *b.Latest.BriefID) {
 			b.Latest = d
 		}
+		if d.Purpose == amends.PurposeCustomer || d.Purpose == amends.PurposeSubscriber {
+			continue // customers and status subscribers may be thousands; a message's page lists its own
+		}
 		if b.LogTo != "" && d.Name != b.LogTo {
 			continue
 		}
@@ -74,6 +77,8 @@ var purposeLabels = map[string]string{
 	amends.PurposeReminder:   "reminder: not read yet",
 	amends.PurposeNudge:      "nudge to the owner",
 	amends.PurposeEscalation: "escalation",
+	amends.PurposeCustomer:   "customer message",
+	amends.PurposeSubscriber: "status page subscriber",
 }
 
 func purposeLabel(p string) string {

@@ -18,10 +18,14 @@ var (
 )
 
 // csrfToken returns the token a state-changing request carries: the header set by htmx, or
-// the hidden form field that every POST form has.
+// the hidden form field that every POST form has. An upload's form is streamed, not parsed:
+// its field was read ahead of the file (see streamUpload).
 func csrfToken(r *http.Request) string {
 	if t := r.Header.Get(csrfHeader); t != "" {
 		return t
+	}
+	if u := uploadOf(r); u != nil {
+		return u.fields.Get("csrf")
 	}
 	return r.PostFormValue("csrf")
 }

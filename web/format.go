@@ -37,6 +37,9 @@ func (w *Web) funcs() template.FuncMap {
 		"lower":    strings.ToLower,
 		"elLabel":  elementLabel,
 		"statuses": func() []amends.Status { return amends.Statuses },
+		"num":      formatCount,
+		"sections": func() []amends.SectionName { return amends.Sections },
+		"prev":     func(v int) int { return v - 1 },
 		"severities": func() []amends.Severity {
 			return []amends.Severity{1, 2, 3, 4}
 		},

@@ -65,6 +65,8 @@ type incidentPage struct {
 	CorrectForm  correctForm
 	Problem      string // an error that belongs to no form on the page
 	Brief        briefView
+	Customers    customersView
+	Checklist    []amends.CheckItem
 }
 
 func (w *Web) incident(rw http.ResponseWriter, r *http.Request, _ *store.Session) {
@@ -98,12 +100,20 @@ func (w *Web) showIncident(rw http.ResponseWriter, r *http.Request, status int, 
 		w.fail(rw, r, err)
 		return
 	}
+	if p.Customers, err = w.customersView(r.Context(), inc); err != nil {
+		w.fail(rw, r, err)
+		return
+	}
 	year := w.year()
 	if p.Timeline, err = w.timelineHTML(inc.Ref, head, events, p.CanChange(), year); err != nil {
 		w.internal(rw, r, err)
 		return
 	}
 	p.Clocks = w.clocks(inc, targets)
+	if p.Checklist, err = w.store.Checklist(r.Context(), inc.Ref); err != nil {
+		w.fail(rw, r, err)
+		return
+	}
 	w.correctionForm(r, p, events, year)
 	for _, s := range amends.Statuses {
 		if s != amends.Closed && inc.Status.CanBecome(s) {

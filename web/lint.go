@@ -75,7 +75,12 @@ func (w *Web) lint(rw http.ResponseWriter, r *http.Request, _ *store.Session) {
 
 // check runs the ownership check and cuts the text into segments around its findings.
 func (w *Web) check(text string, mode ownership.Mode) *lintResult {
-	rep := w.checker.Check(text, mode)
+	return markReport(text, w.checker.Check(text, mode))
+}
+
+// markReport cuts text into segments around the findings of rep, its report: a report just
+// made, or one kept since a message was saved.
+func markReport(text string, rep ownership.Report) *lintResult {
 	res := &lintResult{Empty: text == "", Report: rep}
 	fs := append([]ownership.Finding(nil), rep.Findings...)
 	spanned := func(f ownership.Finding) bool {

@@ -68,7 +68,7 @@ func (w *Web) parseTemplates() (map[string]*template.Template, *template.Templat
 		}
 		pages[strings.TrimSuffix(path.Base(f), ".html")] = t
 	}
-	for _, name := range []string{"lint_result", "timeline"} {
+	for _, name := range []string{"lint_result", "timeline", "compose_live", "row_problems", "pm_preview"} {
 		if err := checkEscaping(base, name); err != nil {
 			return nil, nil, err
 		}

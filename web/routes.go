@@ -34,8 +34,36 @@ func (w *Web) table() []route {
 		{"POST", "/incidents/{ref}/events", amends.Responder, w.addEvent},
 		{"POST", "/incidents/{ref}/status", amends.Responder, w.changeStatus},
 		{"POST", "/incidents/{ref}/details", amends.Responder, w.editDetails},
+		{"POST", "/incidents/{ref}/checklist/waivers", amends.Responder, w.waive},
+		{"POST", "/incidents/{ref}/close", amends.Responder, w.closeIncident},
+
+		{"GET", "/incidents/{ref}/postmortem", amends.Viewer, w.postmortem},
+		{"POST", "/incidents/{ref}/postmortem/sections/{section}", amends.Responder, w.saveSection},
+		{"GET", "/incidents/{ref}/postmortem/versions", amends.Viewer, w.postmortemVersions},
+		{"POST", "/incidents/{ref}/postmortem/copy-message", amends.Responder, w.copyMessage},
+		{"POST", "/incidents/{ref}/postmortem/share", amends.Responder, w.sharePostmortem},
+		{"POST", "/incidents/{ref}/postmortem/publish", amends.Responder, w.publishPostmortem},
+		{"GET", "/incidents/{ref}/postmortem.md", amends.Viewer, w.postmortemMarkdown},
+		{"GET", "/incidents/{ref}/postmortem/print", amends.Viewer, w.postmortemPrint},
+		// The published public edition of a postmortem, for anyone.
+		{"GET", "/postmortems/{ref}", public, w.publicPostmortem},
 
 		{"POST", "/deliveries/{id}/redrive", amends.Admin, w.redrive},
+
+		{"GET", "/customers", amends.Viewer, w.customers},
+		{"POST", "/customers/import", amends.Responder, w.importCustomers}, // a file: see uploads
+		{"GET", "/incidents/{ref}/audience", amends.Viewer, w.audience},
+		{"POST", "/incidents/{ref}/audience", amends.Responder, w.setAudience},
+		{"POST", "/incidents/{ref}/audience/list", amends.Responder, w.uploadAudience}, // a file
+		{"GET", "/incidents/{ref}/messages", amends.Viewer, w.messages},
+		{"GET", "/incidents/{ref}/messages/new", amends.Responder, w.newMessage},
+		{"POST", "/incidents/{ref}/messages", amends.Responder, w.createMessage},
+		{"POST", "/incidents/{ref}/messages/preview", amends.Responder, w.composeLive},
+		{"GET", "/messages/{id}", amends.Viewer, w.message},
+		{"GET", "/messages/{id}/edit", amends.Responder, w.editMessage},
+		{"POST", "/messages/{id}/versions", amends.Responder, w.saveVersion},
+		{"POST", "/messages/{id}/approve", amends.Responder, w.approveMessage},
+		{"POST", "/messages/{id}/send", amends.Responder, w.sendMessage},
 
 		// The read link of a brief: the signed token in the path is the authorisation.
 		{"GET", "/ack/{token}", public, w.ackForm},
@@ -59,11 +87,15 @@ func (w *Web) table() []route {
 }
 
 // Routes returns every page route, each wrapped with the session, CSRF and role checks its
-// line in the table asks for.
+// line in the table asks for; the routes that take a file also stream it (see uploads).
 func (w *Web) Routes() []Route {
 	var out []Route
 	for _, rt := range w.table() {
-		out = append(out, Route{Method: rt.method, Path: rt.path, Handler: w.guard(rt.method, rt.min, rt.handle)})
+		route := Route{Method: rt.method, Path: rt.path, Handler: w.guard(rt.method, rt.min, rt.handle)}
+		if n, ok := uploads[rt.method+" "+rt.path]; ok {
+			route.Handler, route.MaxBody = streamUpload(n, route.Handler), n
+		}
+		out = append(out, route)
 	}
 	return out
 }

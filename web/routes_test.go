@@ -167,7 +167,7 @@ func TestRoutesTable(t *testing.T) {
 	seen := map[string]bool{}
 	anyone := map[string]bool{"POST /login": true, "POST /logout": true, "POST /lint": true, "POST /ack/{token}": true}
 	open := map[string]bool{"GET /login": true, "POST /login": true, "GET /static/{file...}": true,
-		"GET /ack/{token}": true, "POST /ack/{token}": true}
+		"GET /ack/{token}": true, "POST /ack/{token}": true, "GET /postmortems/{ref}": true}
 	for _, rt := range a.web.table() {
 		key := rt.method + " " + rt.path
 		if seen[key] {

@@ -1,7 +1,8 @@
 // Package web is amends' server-rendered web app: sign-in, the incident list, the declare
 // form, the incident page with its timeline, time-to-own clocks, readers of the brief and
-// delivery log, the ownership check, the stakeholder groups, the public read link of a brief
-// and a small admin area. Pages are html/template files and static assets embedded in the
+// delivery log, the ownership check, the stakeholder groups, the customers and each incident's
+// audience (CSV uploads streamed, not buffered), customer messages from composer to review,
+// approval and sending, the public read link of a brief and a small admin area. Pages are html/template files and static assets embedded in the
 // binary; a vendored htmx file adds live updates where they help, and every page works
 // without JavaScript.
 //
@@ -23,6 +24,7 @@ import (
 	"time"
 
 	"github.com/amends/amends/lru"
+	"github.com/amends/amends/markdown"
 	"github.com/amends/amends/ownership"
 	"github.com/amends/amends/store"
 )
@@ -44,6 +46,9 @@ type Route struct {
 	Method  string
 	Path    string
 	Handler http.Handler
+	// MaxBody is the largest request body the route reads, which the server enforces before
+	// the handler runs; 0 leaves the server's usual limit. Only the upload pages set it.
+	MaxBody int64
 }
 
 // Web holds the parsed templates, the embedded assets and the sign-in state.
@@ -62,6 +67,7 @@ type Web struct {
 	// unchanged timeline is rendered once, not on every view of its page.
 	timelines *lru.Cache[timelineKey, []template.HTML]
 	buffers   sync.Pool // of *bytes.Buffer, see render
+	md        *markdown.Renderer
 }
 
 // New parses every template and hashes every asset once, so a broken template fails here,
@@ -73,7 +79,7 @@ func New(cfg Config) (*Web, error) {
 	if cfg.Checker == nil {
 		return nil, fmt.Errorf("web: an ownership checker is required")
 	}
-	w := &Web{store: cfg.Store, checker: cfg.Checker, log: cfg.Logger, now: cfg.Now}
+	w := &Web{store: cfg.Store, checker: cfg.Checker, log: cfg.Logger, now: cfg.Now, md: markdown.New()}
 	if w.log == nil {
 		w.log = slog.New(slog.DiscardHandler)
 	}

@@ -22,6 +22,9 @@ type config struct {
 	Workers int
 	// RescueAfter is how long a job may look running before another worker retries it.
 	RescueAfter time.Duration
+	// StatusExport is a directory the status page is written to after each publish, and
+	// StatusExportURL where that directory is served.
+	StatusExport, StatusExportURL string
 }
 
 func env(name, def string) string {
@@ -47,6 +50,8 @@ func serveFlags(fs *flag.FlagSet, c *config) {
 	fs.StringVar(&c.Rules, "rules", env("AMENDS_RULES", ""), "extra ownership-check rules file (env AMENDS_RULES)")
 	fs.IntVar(&c.Workers, "workers", envInt("AMENDS_WORKERS", 100), "deliveries sent at once (env AMENDS_WORKERS)")
 	fs.DurationVar(&c.RescueAfter, "rescue-after", envDuration("AMENDS_RESCUE_AFTER", time.Minute), "retry a job that looks stuck this long, e.g. after a crash (env AMENDS_RESCUE_AFTER)")
+	fs.StringVar(&c.StatusExport, "status-export", env("AMENDS_STATUS_EXPORT", ""), "write the status page as static files into DIR after each publish (env AMENDS_STATUS_EXPORT)")
+	fs.StringVar(&c.StatusExportURL, "status-export-url", env("AMENDS_STATUS_EXPORT_URL", ""), "URL the --status-export directory is served at, for its links (env AMENDS_STATUS_EXPORT_URL); default this server's /status")
 	fs.StringVar(&c.LogLevel, "log-level", env("AMENDS_LOG_LEVEL", "info"), "debug, info, warn or error (env AMENDS_LOG_LEVEL)")
 }
 

@@ -33,6 +33,18 @@ var afternoon = []struct {
 	{"18:45", "", amends.Closed, "Loop closed.", false},
 }
 
+// demoPostmortem is the afternoon's write-up as it stood at 18:45, with the email's copy in it.
+var demoPostmortem = []struct {
+	name     amends.SectionName
+	markdown string
+}{
+	{amends.SectionSolution, "We corrected the renewal segment's filter on renewal date and cancelled the scheduled resend at 14:55. Nobody was charged twice."},
+	{amends.SectionLearned, "- A change to a customer segment went out without a check of who it matched.\n- Support heard within four minutes, which let them answer the first calls with facts."},
+	{amends.SectionPrevention, "- [x] The renewal segment has a test for renewed accounts (owner: dana, due the same day).\n- [ ] Every segment change shows a sample of matched accounts before it is saved (owner: sam, due in two weeks)."},
+	{amends.SectionSupport, "Reply to the email we sent, or write to support@example.com; a person answers within one working day."},
+	{amends.SectionApology, "We are sorry. We sent a renewal reminder to customers who had already renewed. Nobody will be charged twice. We have corrected the list and will write to everyone affected today.\n\n> Copy of the email sent at 18:39: We sent a renewal reminder to customers who had already renewed. Nobody will be charged twice. We have corrected the list and will write to everyone affected today."},
+}
+
 // lastAfternoon returns the date of the most recent afternoon whose 18:45 has passed.
 func lastAfternoon(now time.Time, loc *time.Location) time.Time {
 	n := now.In(loc)
@@ -67,6 +79,14 @@ func loadDemo(ctx context.Context, st *store.Store, day time.Time) (*amends.Inci
 		return nil, err
 	}
 	for _, step := range afternoon {
+		if step.status == amends.Closed {
+			// 18:45: the write-up is updated with a copy of the email, which closes the loop.
+			for _, sec := range demoPostmortem {
+				if _, err := st.SaveSection(ctx, inc.Ref, sec.name, sec.markdown, sec.name != amends.SectionLearned, 0, actor); err != nil {
+					return nil, fmt.Errorf("postmortem %s: %w", sec.name, err)
+				}
+			}
+		}
 		if step.status != "" {
 			s := step.status
 			if _, err := st.UpdateIncident(ctx, inc.Ref, amends.IncidentUpdate{Status: &s, Note: step.body, At: at(step.hhmm)}, actor); err != nil {

@@ -23,21 +23,23 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"serve":     {"run the server (web app, API, status page)", runServe},
-	"demo":      {"load the sample afternoon from DESIGN.md as an incident", runDemo},
-	"lint":      {"check whether a message owns the mistake (works offline)", runLint},
-	"migrate":   {"apply pending database migrations", runMigrate},
-	"backup":    {"copy a live SQLite database to FILE", runBackup},
-	"verify":    {"check every incident's hash-chained timeline", runVerify},
-	"token":     {"manage API tokens: token create --role ROLE --name NAME", runToken},
-	"user":      {"manage people: user add NAME --role ROLE | user reset-password NAME", runUser},
-	"declare":   {"declare an incident: declare TITLE --severity N [--noticed-at 14:39]", runDeclare},
-	"incidents": {"list incidents, open first", runIncidents},
-	"show":      {"show one incident: show INC-1", runShow},
-	"status":    {"change status: status INC-1 identified [--note TEXT] [--at TIME]", runStatus},
-	"note":      {"add a timeline event: note INC-1 TEXT [--kind K] [--at TIME] [--public]", runNote},
-	"update":    {"change severity, owner, roles, components: update INC-1 --severity 1", runUpdate},
-	"timeline":  {"print an incident's timeline: timeline INC-1", runTimeline},
+	"serve":      {"run the server (web app, API, status page)", runServe},
+	"demo":       {"load the sample afternoon from DESIGN.md as an incident", runDemo},
+	"lint":       {"check whether a message owns the mistake (works offline)", runLint},
+	"migrate":    {"apply pending database migrations", runMigrate},
+	"backup":     {"copy a live SQLite database to FILE", runBackup},
+	"verify":     {"check every incident's hash-chained timeline", runVerify},
+	"token":      {"manage API tokens: token create --role ROLE --name NAME", runToken},
+	"user":       {"manage people: user add NAME --role ROLE | user reset-password NAME", runUser},
+	"declare":    {"declare an incident: declare TITLE --severity N [--noticed-at 14:39]", runDeclare},
+	"incidents":  {"list incidents, open first", runIncidents},
+	"show":       {"show one incident: show INC-1", runShow},
+	"status":     {"change status: status INC-1 identified [--note TEXT] [--at TIME]; or status export DIR", runStatusCommand},
+	"note":       {"add a timeline event: note INC-1 TEXT [--kind K] [--at TIME] [--public]", runNote},
+	"update":     {"change severity, owner, roles, components: update INC-1 --severity 1", runUpdate},
+	"timeline":   {"print an incident's timeline: timeline INC-1", runTimeline},
+	"postmortem": {"print an incident's postmortem: postmortem INC-1 [--format md|html] [--edition public]", runPostmortem},
+	"customers":  {"import customers from CSV or list them: customers import FILE.csv [--skip-bad] [--update]", runCustomers},
 }
 
 func main() {

@@ -227,8 +227,8 @@ func TestCrashMidFanoutLosesNothing(t *testing.T) {
 	if maxRepeat > 2 || f.bad != 0 {
 		t.Errorf("a key arrived %d times (bad signatures %d)", maxRepeat, f.bad)
 	}
-	if code, out, _ := cli(t, "verify", "--db", db); code != 0 {
-		t.Errorf("verify after the crash: %s", out)
+	if code, out, stderr := cli(t, "verify", "--db", db); code != 0 {
+		t.Errorf("verify after the crash: %s%s", out, stderr)
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/amends/amends/delivery"
 	"github.com/amends/amends/ownership"
 	"github.com/amends/amends/server"
+	"github.com/amends/amends/statuspage"
 	"github.com/amends/amends/store"
 )
 
@@ -32,6 +33,7 @@ type Main struct {
 
 	Store  *store.Store
 	queue  *delivery.Queue
+	status *statuspage.Publisher
 	server *server.Server
 	ln     net.Listener
 	done   chan error
@@ -70,7 +72,12 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.startQueue(ctx); err != nil {
 		return err
 	}
-	srv, err := server.New(server.Config{Store: st, Checker: checker, Logger: m.Logger, BaseURL: m.Config.BaseURL, Now: m.Now})
+	if m.status, err = statuspage.New(statuspage.Config{Store: st, BaseURL: m.Config.BaseURL, Logger: m.Logger,
+		ExportDir: m.Config.StatusExport, ExportURL: m.Config.StatusExportURL}); err != nil {
+		return err
+	}
+	m.status.Start(ctx)
+	srv, err := server.New(server.Config{Store: st, Checker: checker, Logger: m.Logger, BaseURL: m.Config.BaseURL, Now: m.Now, Status: m.status})
 	if err != nil {
 		return err
 	}
@@ -101,6 +108,9 @@ func (m *Main) Close() error {
 		cancel()
 	} else if m.ln != nil {
 		errs = append(errs, m.ln.Close())
+	}
+	if m.status != nil {
+		m.status.Stop()
 	}
 	if m.Store != nil {
 		errs = append(errs, m.Store.Close())
