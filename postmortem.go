@@ -229,14 +229,26 @@ func TimelineLines(events []Event, publicOnly bool) []TimelineLine {
 // event with its local time. Bodies are escaped so that no event turns into Markdown structure.
 func TimelineMarkdown(lines []TimelineLine, spans []Span, loc *time.Location) string {
 	var b strings.Builder
+	b.Grow(200 + len(lines)*160)
 	b.WriteString("| Duration | |\n|---|---|\n")
 	for _, s := range spans {
-		fmt.Fprintf(&b, "| %s | %s |\n", s.Label, s.Text)
+		b.WriteString("| " + s.Label + " | " + s.Text + " |\n")
 	}
 	b.WriteString("\n")
+	var stamp []byte
 	for _, l := range lines {
-		body := strings.Join(strings.Fields(strings.ReplaceAll(l.Body, "\n\n", " — ")), " ")
-		fmt.Fprintf(&b, "- **%s** %s: %s\n", l.At.In(loc).Format("2006-01-02 15:04"), l.Label, EscapeMarkdown(body))
+		body := l.Body
+		if strings.ContainsAny(body, "\n\r\t") || strings.Contains(body, "  ") {
+			body = strings.Join(strings.Fields(strings.ReplaceAll(body, "\n\n", " — ")), " ")
+		}
+		stamp = l.At.In(loc).AppendFormat(stamp[:0], "2006-01-02 15:04")
+		b.WriteString("- **")
+		b.Write(stamp)
+		b.WriteString("** ")
+		b.WriteString(l.Label)
+		b.WriteString(": ")
+		writeEscaped(&b, body)
+		b.WriteByte('\n')
 	}
 	if len(lines) == 0 {
 		b.WriteString("_No events yet._\n")
@@ -244,17 +256,31 @@ func TimelineMarkdown(lines []TimelineLine, spans []Span, loc *time.Location) st
 	return b.String()
 }
 
+// markdownSpecial holds the ASCII characters that could start Markdown or HTML structure.
+var markdownSpecial = func() (t [256]bool) {
+	for _, c := range []byte("\\`*_[]<>#|!~") {
+		t[c] = true
+	}
+	return t
+}()
+
 // EscapeMarkdown backslash-escapes the characters that could start Markdown or HTML structure.
 func EscapeMarkdown(s string) string {
 	var b strings.Builder
-	b.Grow(len(s) + 8)
-	for _, r := range s {
-		if strings.ContainsRune("\\`*_[]<>#|!~", r) {
-			b.WriteByte('\\')
-		}
-		b.WriteRune(r)
-	}
+	writeEscaped(&b, s)
 	return b.String()
+}
+
+func writeEscaped(b *strings.Builder, s string) {
+	start := 0
+	for i := 0; i < len(s); i++ {
+		if markdownSpecial[s[i]] {
+			b.WriteString(s[start:i])
+			b.WriteByte('\\')
+			start = i
+		}
+	}
+	b.WriteString(s[start:])
 }
 
 // Postmortem is the write-up of an incident in one edition: its sections in order, the

@@ -19,8 +19,9 @@ type PublicIncident struct {
 	Severity   Severity
 	Status     Status // never Closed: closing is an internal step, customers see Resolved
 	Components []string
-	ResolvedAt *time.Time     // set only while the incident is resolved
-	Updates    []PublicUpdate // in the order they were recorded; N is 1, 2, 3…
+	ResolvedAt *time.Time      // set only while the incident is resolved
+	Updates    []PublicUpdate  // in the order they were recorded; N is 1, 2, 3…
+	Promises   []PublicPromise // its public action items, open or done, soonest due first
 }
 
 // PublicUpdate is one public timeline event as customers see it.

@@ -126,6 +126,12 @@ func (a *API) Routes() []Route {
 		{"GET", "/api/v1/incidents/{ref}/postmortem.md", amends.Viewer, http.HandlerFunc(a.postmortemMarkdown)},
 		{"GET", "/api/v1/incidents/{ref}/checklist", amends.Viewer, http.HandlerFunc(a.checklist)},
 		{"POST", "/api/v1/incidents/{ref}/checklist/waivers", amends.Responder, http.HandlerFunc(a.waive)},
+		{"GET", "/api/v1/incidents/{ref}/actions", amends.Viewer, http.HandlerFunc(a.listActions)},
+		{"POST", "/api/v1/incidents/{ref}/actions", amends.Responder, http.HandlerFunc(a.createAction)},
+		{"GET", "/api/v1/actions", amends.Viewer, http.HandlerFunc(a.owedActions)},
+		{"PATCH", "/api/v1/actions/{id}", amends.Responder, http.HandlerFunc(a.updateAction)},
+		{"POST", "/api/v1/actions/{id}/done", amends.Responder, http.HandlerFunc(a.actionDone)},
+		{"POST", "/api/v1/actions/{id}/drop", amends.Responder, http.HandlerFunc(a.dropAction)},
 	}
 	// Every route reads at most MaxBody, but those that take files.
 	large := map[string]int64{"POST /api/v1/customers/import": a.maxImport,

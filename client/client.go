@@ -250,3 +250,19 @@ func (c *Client) PostmortemMarkdown(ctx context.Context, ref, ed string) (string
 	b, err := io.ReadAll(res.Body)
 	return string(b), err
 }
+
+// ActionItems returns an incident's action items, soonest due first.
+func (c *Client) ActionItems(ctx context.Context, ref string) ([]*amends.ActionItem, error) {
+	var out struct {
+		Actions []*amends.ActionItem `json:"actions"`
+	}
+	return out.Actions, c.do(ctx, "GET", "/api/v1/incidents/"+url.PathEscape(ref)+"/actions", nil, &out)
+}
+
+// Owed returns the open action items owner owes across incidents, soonest due first.
+func (c *Client) Owed(ctx context.Context, owner string) ([]*amends.ActionItem, error) {
+	var out struct {
+		Actions []*amends.ActionItem `json:"actions"`
+	}
+	return out.Actions, c.do(ctx, "GET", "/api/v1/actions?"+url.Values{"owner": {owner}}.Encode(), nil, &out)
+}

@@ -60,6 +60,15 @@ type Incident struct {
 	ResolvedAt        *string       `json:"resolved_at"`
 	NextUpdateBy      *string       `json:"next_update_by"`
 	Updates           []Update      `json:"updates"`
+	Promises          []Promise     `json:"promises"`
+}
+
+// Promise is one public action item of an incident: what we promised, by when, and when it
+// was done.
+type Promise struct {
+	Title   string  `json:"title"`
+	DueDate string  `json:"due_date"`
+	DoneAt  *string `json:"done_at"`
 }
 
 // Update is one public update of an incident.
@@ -96,7 +105,14 @@ func (r *Renderer) document(st store.PublicState, l Links) Document {
 		out := Incident{Ref: inc.Ref, Title: inc.Title, URL: l.Page + "#" + inc.Ref, Impact: inc.Impact(),
 			ImpactDescription: inc.Impact().Label(), Status: inc.Status, StatusDescription: inc.Status.PublicLabel(),
 			Components: inc.Components, StartedAt: stamp(inc.Started()), NextUpdateBy: stampPtr(inc.NextUpdateDue()),
-			Updates: []Update{}}
+			Updates: []Update{}, Promises: []Promise{}}
+		for _, p := range inc.Promises {
+			pr := Promise{Title: p.Title, DueDate: p.DueDate}
+			if p.DoneAt != nil {
+				pr.DoneAt = stampPtr(*p.DoneAt)
+			}
+			out.Promises = append(out.Promises, pr)
+		}
 		if out.Components == nil {
 			out.Components = []string{}
 		}

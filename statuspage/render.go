@@ -144,6 +144,13 @@ type incidentView struct {
 	Started, Resolved        *timeView
 	NextUpdate               *timeView
 	Updates                  []updateView // newest first
+	Promises                 []promiseView
+}
+
+// promiseView is a public action item: what we promised, by when, and whether it is done.
+type promiseView struct {
+	Title, DueDate string
+	Done           *timeView
 }
 
 type updateView struct {
@@ -200,6 +207,13 @@ func (r *Renderer) incident(inc amends.PublicIncident) incidentView {
 	for _, u := range newestFirst(inc.Updates) {
 		v.Updates = append(v.Updates, updateView{Anchor: anchor(inc.Ref, u.N), At: *r.when(u.At, true),
 			Status: u.Status.PublicLabel(), Body: u.Body})
+	}
+	for _, p := range inc.Promises {
+		pv := promiseView{Title: p.Title, DueDate: p.DueDate}
+		if p.DoneAt != nil {
+			pv.Done = r.when(*p.DoneAt, true)
+		}
+		v.Promises = append(v.Promises, pv)
 	}
 	return v
 }

@@ -168,10 +168,14 @@ func (s *Store) RemindUnread(ctx context.Context, incidentID int64) (int, error)
 
 // ClockDue runs a scheduled time-to-own check. note is "colleagues_told:nudge" and the like:
 // when the instant has not happened and the incident is still open, a nudge goes to the
-// owner's contacts, or an escalation to the escalation contact and onto the timeline.
+// owner's contacts, or an escalation to the escalation contact and onto the timeline. Notes
+// "update:…" are the reminders of the next public update, "action:…" those of action items.
 func (s *Store) ClockDue(ctx context.Context, incidentID int64, note string) error {
 	if after, ok := strings.CutPrefix(note, "update:"); ok {
 		return s.updateReminderDue(ctx, incidentID, after)
+	}
+	if rest, ok := strings.CutPrefix(note, "action:"); ok {
+		return s.actionDue(ctx, incidentID, rest)
 	}
 	instant, stage, ok := strings.Cut(note, ":")
 	if !ok || (instant != "colleagues_told" && instant != "customers_told") || (stage != "nudge" && stage != "escalate") {

@@ -113,24 +113,18 @@ func prefill(name amends.SectionName, inc *amends.Incident, events []amends.Even
 // public edition only those marked public), the generated timeline and durations (public
 // events only for the public edition) and, for the internal edition, the loop-closing checklist.
 func (s *Store) Postmortem(ctx context.Context, ref string, ed amends.Edition) (*amends.Postmortem, error) {
-	var pm *amends.Postmortem
-	err := s.read(ctx, func(q querier) error {
-		inc, err := s.incident(ctx, q, ref, false)
-		if err != nil {
-			return err
-		}
-		events, err := s.events(ctx, q, inc.ID, false)
-		if err != nil {
-			return err
-		}
-		pm, err = s.postmortem(ctx, q, inc, events, ed)
-		return err
-	})
+	inc, err := s.Incident(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	// The timeline comes from the chain-head cache when it has not changed since last read.
+	events, err := s.Timeline(ctx, inc.Ref, false)
+	if err != nil {
+		return nil, err
+	}
+	pm, err := s.postmortem(ctx, s.db, inc, events, ed)
 	return pm, translate(err)
 }
-
-// read runs fn on the database, outside any transaction.
-func (s *Store) read(ctx context.Context, fn func(q querier) error) error { return fn(s.db) }
 
 func (s *Store) postmortem(ctx context.Context, q querier, inc *amends.Incident, events []amends.Event, ed amends.Edition) (*amends.Postmortem, error) {
 	rows, err := s.sectionRows(ctx, q, inc.ID)

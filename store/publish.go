@@ -92,6 +92,9 @@ func (s *Store) PublishedState(ctx context.Context) (PublicState, error) {
 	if err := s.publicUpdates(ctx, order, byID); err != nil {
 		return st, translate(err)
 	}
+	if err := s.publicPromises(ctx, order, byID); err != nil {
+		return st, translate(err)
+	}
 	return st, nil
 }
 

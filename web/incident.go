@@ -67,6 +67,8 @@ type incidentPage struct {
 	Brief        briefView
 	Customers    customersView
 	Checklist    []amends.CheckItem
+	Actions      actionsView
+	ActionForm   actionForm // the add-an-action-item form, when it comes back with an error
 }
 
 func (w *Web) incident(rw http.ResponseWriter, r *http.Request, _ *store.Session) {
@@ -111,6 +113,10 @@ func (w *Web) showIncident(rw http.ResponseWriter, r *http.Request, status int, 
 	}
 	p.Clocks = w.clocks(inc, targets)
 	if p.Checklist, err = w.store.Checklist(r.Context(), inc.Ref); err != nil {
+		w.fail(rw, r, err)
+		return
+	}
+	if p.Actions, err = w.actionsView(r.Context(), inc, p.CanChange(), p.ActionForm); err != nil {
 		w.fail(rw, r, err)
 		return
 	}

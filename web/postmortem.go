@@ -45,6 +45,7 @@ type postmortemPage struct {
 	Sections  []sectionView
 	Published *time.Time
 	Done      string
+	Events    template.HTML // the generated timeline's entries
 }
 
 // sectionChecks are the checks a section gets in an edition: blameless on the internal
@@ -92,6 +93,8 @@ func (w *Web) showPostmortem(rw http.ResponseWriter, r *http.Request, status int
 		return
 	}
 	p := &postmortemPage{page: page{Title: "Postmortem " + inc.Ref, Nav: "incidents"}, Inc: inc, PM: pm, Edition: string(ed), Done: r.URL.Query().Get("done")}
+	year := w.year()
+	p.Events = eventsHTML(pm.Timeline, func(t time.Time) string { return formatWhen(t, year) })
 	if p.Published, err = w.store.PostmortemPublished(ctx, inc.Ref); err != nil {
 		w.fail(rw, r, err)
 		return

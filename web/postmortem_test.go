@@ -128,3 +128,44 @@ func TestPostmortemPages(t *testing.T) {
 		t.Errorf("compare: %d", resp.StatusCode)
 	}
 }
+
+func TestCopyTheCustomerMessage(t *testing.T) {
+	a := newTestApp(t, amendstest.NewClock(at("19:00")))
+	ctx := context.Background()
+	inc := a.declare(t, "Renewal reminder sent to renewed customers", at("14:39"))
+	base := "/incidents/" + inc.Ref
+	resp, page := a.do(t, request{method: "POST", path: base + "/postmortem/copy-message", role: amends.Responder})
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, "nothing to copy") {
+		t.Errorf("copy with no message sent: %d", resp.StatusCode)
+	}
+	body := "We sent a renewal reminder to customers who had already renewed. Nobody will be charged twice."
+	// A sent message, as SendMessage leaves it (the sending itself is tested with the messages).
+	if _, err := a.store.DB().ExecContext(ctx, `INSERT INTO messages (incident_id, kind, subject, body, state, version, author,
+		owns, score, report, sent_at, created_at, updated_at) VALUES ($1, 'resolution', 'Sorry', $2, 'sent', 1, 'ana', 1, 90, '{}', $3, $3, $3)`,
+		inc.ID, body, at("18:39").UnixMicro()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.store.SaveSection(ctx, inc.Ref, amends.SectionApology, "We are sorry.", true, 0, amends.Actor{Name: "ana"}); err != nil {
+		t.Fatal(err)
+	}
+	_, page = a.do(t, request{method: "GET", path: base + "/postmortem", role: amends.Responder})
+	if !strings.Contains(page, `id="copy-message"`) {
+		t.Fatal("no copy button once a message was sent")
+	}
+	if resp, _ := a.do(t, request{method: "POST", path: base + "/postmortem/copy-message", role: amends.Responder}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("copy: %d", resp.StatusCode)
+	}
+	pm, err := a.store.Postmortem(ctx, inc.Ref, amends.EditionInternal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ap := pm.Section(amends.SectionApology)
+	if ap.Version != 2 || !strings.HasPrefix(ap.Markdown, "We are sorry.\n\n> What we told customers:") || !strings.Contains(ap.Markdown, "> "+body) {
+		t.Errorf("apology after copy: %+v", ap)
+	}
+	for _, it := range pm.Checklist {
+		if it.Name == "customer_copy" && !it.Done {
+			t.Error("the postmortem carries the message, but the check does not hold")
+		}
+	}
+}

@@ -3,7 +3,9 @@ package web
 import (
 	"bytes"
 	"embed"
+	"html"
 	"html/template"
+	"strings"
 	"time"
 
 	"github.com/amends/amends"
@@ -18,9 +20,7 @@ import (
 //go:embed print/postmortem.html static/print.css
 var printFS embed.FS
 
-var printTemplate = template.Must(template.New("postmortem.html").Funcs(template.FuncMap{
-	"stamp": func(t time.Time, loc *time.Location) string { return t.In(loc).Format("2006-01-02 15:04 MST") },
-}).ParseFS(printFS, "print/postmortem.html"))
+var printTemplate = template.Must(template.New("postmortem.html").ParseFS(printFS, "print/postmortem.html"))
 
 // printSection is one section as the print page shows it.
 type printSection struct {
@@ -35,10 +35,34 @@ type printData struct {
 	Sections []printSection
 	CSSHref  string       // the stylesheet's URL, when served
 	CSS      template.CSS // the stylesheet inline, when written to a file
+	Events   template.HTML
+}
+
+// eventsHTML writes the generated timeline's entries as list items in one pass: with
+// thousands of events, that is several times faster than a template range.
+func eventsHTML(lines []amends.TimelineLine, stamp func(time.Time) string) template.HTML {
+	if len(lines) == 0 {
+		return `<li class="muted">No events yet.</li>`
+	}
+	var b strings.Builder
+	b.Grow(len(lines) * 160)
+	for _, l := range lines {
+		b.WriteString(`<li><time datetime="`)
+		b.WriteString(l.At.UTC().Format(time.RFC3339))
+		b.WriteString(`">`)
+		b.WriteString(html.EscapeString(stamp(l.At)))
+		b.WriteString(`</time> <strong>`)
+		b.WriteString(html.EscapeString(l.Label))
+		b.WriteString(`</strong> `)
+		b.WriteString(html.EscapeString(l.Body))
+		b.WriteString("</li>\n")
+	}
+	return template.HTML(b.String()) //nolint:gosec // every piece escaped above
 }
 
 func newPrintData(pm *amends.Postmortem, md *markdown.Renderer, loc *time.Location) *printData {
-	d := &printData{PM: pm, Loc: loc}
+	d := &printData{PM: pm, Loc: loc,
+		Events: eventsHTML(pm.Timeline, func(t time.Time) string { return t.In(loc).Format("2006-01-02 15:04 MST") })}
 	for _, s := range pm.Sections {
 		d.Sections = append(d.Sections, printSection{Section: s, HTML: md.HTML(s.Markdown)})
 	}

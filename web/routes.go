@@ -36,6 +36,10 @@ func (w *Web) table() []route {
 		{"POST", "/incidents/{ref}/details", amends.Responder, w.editDetails},
 		{"POST", "/incidents/{ref}/checklist/waivers", amends.Responder, w.waive},
 		{"POST", "/incidents/{ref}/close", amends.Responder, w.closeIncident},
+		{"POST", "/incidents/{ref}/actions", amends.Responder, w.addAction},
+		{"POST", "/actions/{id}/done", amends.Responder, w.actionDone},
+		{"POST", "/actions/{id}/drop", amends.Responder, w.dropAction},
+		{"GET", "/owe", amends.Viewer, w.owe},
 
 		{"GET", "/incidents/{ref}/postmortem", amends.Viewer, w.postmortem},
 		{"POST", "/incidents/{ref}/postmortem/sections/{section}", amends.Responder, w.saveSection},

@@ -40,6 +40,7 @@ var commands = map[string]command{
 	"timeline":   {"print an incident's timeline: timeline INC-1", runTimeline},
 	"postmortem": {"print an incident's postmortem: postmortem INC-1 [--format md|html] [--edition public]", runPostmortem},
 	"customers":  {"import customers from CSV or list them: customers import FILE.csv [--skip-bad] [--update]", runCustomers},
+	"actions":    {"list action items: actions INC-1 | actions --mine [--owner NAME] (or AMENDS_USER)", runActions},
 }
 
 func main() {
