@@ -294,6 +294,9 @@ type Postmortem struct {
 	Timeline  []TimelineLine `json:"timeline"`
 	Spans     []Span         `json:"durations"`
 	Checklist []CheckItem    `json:"checklist,omitempty"`
+	// Preventions are the incident's action items of kind prevention, soonest due first (the
+	// public edition only the public ones): the prevention section lists them above its notes.
+	Preventions []ActionItem `json:"preventions"`
 	// CustomerMessage is the body of the latest sent customer message ("" when none), for
 	// "copy the customer message into the postmortem".
 	CustomerMessage string `json:"customer_message,omitempty"`
@@ -324,6 +327,13 @@ func (p *Postmortem) Markdown(loc *time.Location) string {
 			}
 			continue
 		}
+		if s.Name == SectionPrevention {
+			b.WriteString(PreventionMarkdown(p.Preventions))
+			if t := strings.TrimSpace(s.Markdown); t != "" {
+				b.WriteString("\n" + t + "\n")
+			}
+			continue
+		}
 		if t := strings.TrimSpace(s.Markdown); t != "" {
 			b.WriteString(t + "\n")
 		} else {
@@ -331,6 +341,36 @@ func (p *Postmortem) Markdown(loc *time.Location) string {
 		}
 	}
 	return b.String()
+}
+
+// PreventionMarkdown writes the generated list of prevention action items: one line each
+// with its title, owner, due date and state. Titles and owners are escaped.
+func PreventionMarkdown(items []ActionItem) string {
+	if len(items) == 0 {
+		return "_No prevention action items yet._\n"
+	}
+	var b strings.Builder
+	for _, a := range items {
+		box := "[ ]"
+		if a.State == ActionDone {
+			box = "[x]"
+		}
+		fmt.Fprintf(&b, "- %s %s — owner %s, due %s (%s)\n", box, EscapeMarkdown(a.Title), EscapeMarkdown(a.Owner), a.DueDate, a.State)
+	}
+	return b.String()
+}
+
+// PreventionsOwned is the rule of the checklist item "every prevention has an owner and a due
+// date": there is at least one prevention action item that is open or done. A valid action
+// item always has an owner and a due date, so what remains to check is that a prevention
+// exists; dropped ones do not count, since they will not be done.
+func PreventionsOwned(items []ActionItem) bool {
+	for _, a := range items {
+		if a.Kind == ActionPrevention && a.State != ActionDropped {
+			return true
+		}
+	}
+	return false
 }
 
 // Waiver records that a loop-closing check was waived, why, by whom and when.
@@ -348,8 +388,7 @@ const MaxWaiverReason = 2000
 type PostmortemFacts struct {
 	// CarriesCustomerCopy: the postmortem holds a copy of what customers were told.
 	CarriesCustomerCopy bool
-	// PreventionsOwned: every prevention has an owner and a due date. Until action items
-	// exist, this holds when the prevention section has been written (is not empty).
+	// PreventionsOwned: every prevention has an owner and a due date (see PreventionsOwned).
 	PreventionsOwned bool
 }
 

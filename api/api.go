@@ -132,10 +132,14 @@ func (a *API) Routes() []Route {
 		{"PATCH", "/api/v1/actions/{id}", amends.Responder, http.HandlerFunc(a.updateAction)},
 		{"POST", "/api/v1/actions/{id}/done", amends.Responder, http.HandlerFunc(a.actionDone)},
 		{"POST", "/api/v1/actions/{id}/drop", amends.Responder, http.HandlerFunc(a.dropAction)},
+		{"GET", "/api/v1/incidents/{ref}/attachments", amends.Viewer, http.HandlerFunc(a.listAttachments)},
+		{"POST", "/api/v1/incidents/{ref}/attachments", amends.Responder, http.HandlerFunc(a.createAttachment)},
+		{"GET", "/api/v1/incidents/{ref}/attachments/{id}", amends.Viewer, http.HandlerFunc(a.getAttachment)},
 	}
 	// Every route reads at most MaxBody, but those that take files.
 	large := map[string]int64{"POST /api/v1/customers/import": a.maxImport,
-		"POST /api/v1/incidents/{ref}/audience/list": a.maxImport}
+		"POST /api/v1/incidents/{ref}/audience/list": a.maxImport,
+		"POST /api/v1/incidents/{ref}/attachments":   maxAttachmentBody}
 	routes := make([]Route, len(table))
 	for i, rt := range table {
 		routes[i] = Route{Method: rt.method, Path: rt.path, MinRole: rt.min, Handler: rt.handler, MaxBody: MaxBody}

@@ -27,7 +27,7 @@ type harness struct {
 func newHarness(t testing.TB, engine string) *harness {
 	t.Helper()
 	ctx := context.Background()
-	s, err := store.Open(ctx, amendstest.DatabaseURL(t, engine), "", store.Options{})
+	s, err := store.Open(ctx, amendstest.DatabaseURL(t, engine), "", store.Options{Files: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}

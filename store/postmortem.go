@@ -153,6 +153,17 @@ func (s *Store) postmortem(ctx context.Context, q querier, inc *amends.Incident,
 		}
 		pm.Sections = append(pm.Sections, sec)
 	}
+	prev, err := s.preventions(ctx, q, inc.ID)
+	if err != nil {
+		return nil, err
+	}
+	pm.Preventions = []amends.ActionItem{}
+	for _, a := range prev {
+		if ed == amends.EditionPublic && !a.Public {
+			continue
+		}
+		pm.Preventions = append(pm.Preventions, *a)
+	}
 	pm.Timeline = amends.TimelineLines(events, ed == amends.EditionPublic)
 	pm.Spans = amends.Spans(amends.DeriveInstants(inc.NoticedAt, events))
 	if ed == amends.EditionInternal {
@@ -160,23 +171,30 @@ func (s *Store) postmortem(ctx context.Context, q querier, inc *amends.Incident,
 		if err != nil {
 			return nil, err
 		}
-		pm.Checklist = amends.ClosingChecklist(inc, events, facts(rows, sent), waivers)
+		pm.Checklist = amends.ClosingChecklist(inc, events, facts(rows, sent, prev), waivers)
 	} else {
 		pm.CustomerMessage = ""
 	}
 	return pm, nil
 }
 
-// facts answers the checklist's questions about a postmortem from its saved sections. Until
-// action items exist, "every prevention has an owner and a due date" holds when the prevention
-// section has been written. "A copy of what customers were told" holds when a saved section
+// preventions returns the incident's prevention action items, soonest due first.
+func (s *Store) preventions(ctx context.Context, q querier, incidentID int64) ([]*amends.ActionItem, error) {
+	return s.actionItems(ctx, q, "a.incident_id = $1 AND a.kind = 'prevention' ORDER BY a.due_at, a.id", incidentID)
+}
+
+// facts answers the checklist's questions about a postmortem from its saved sections and its
+// prevention action items. "Every prevention has an owner and a due date" holds by
+// amends.PreventionsOwned: at least one prevention action item that is open or done. "A copy of what customers were told" holds when a saved section
 // contains the latest sent customer message, or, when customers were told outside amends (no
 // sent message), when the apology section has been written.
-func facts(rows map[amends.SectionName]sectionRow, sent string) amends.PostmortemFacts {
+func facts(rows map[amends.SectionName]sectionRow, sent string, preventions []*amends.ActionItem) amends.PostmortemFacts {
 	var f amends.PostmortemFacts
-	if r, ok := rows[amends.SectionPrevention]; ok && strings.TrimSpace(r.markdown) != "" {
-		f.PreventionsOwned = true
+	items := make([]amends.ActionItem, len(preventions))
+	for i, a := range preventions {
+		items[i] = *a
 	}
+	f.PreventionsOwned = amends.PreventionsOwned(items)
 	if sent == "" {
 		r, ok := rows[amends.SectionApology]
 		f.CarriesCustomerCopy = ok && strings.TrimSpace(r.markdown) != ""
@@ -207,7 +225,11 @@ func (s *Store) closingChecklist(ctx context.Context, q querier, inc *amends.Inc
 	if err != nil {
 		return nil, err
 	}
-	return amends.ClosingChecklist(inc, events, facts(rows, sent), waivers), nil
+	prev, err := s.preventions(ctx, q, inc.ID)
+	if err != nil {
+		return nil, err
+	}
+	return amends.ClosingChecklist(inc, events, facts(rows, sent, prev), waivers), nil
 }
 
 // Checklist returns incident ref's loop-closing checklist with its waivers.

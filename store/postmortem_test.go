@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/amends/amends"
 	"github.com/amends/amends/amendstest"
@@ -129,8 +130,40 @@ func TestCloseNeedsTheChecklistOrWaivers(t *testing.T) {
 		if _, err := s.SharePostmortem(ctx, inc.Ref, responder); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.SaveSection(ctx, inc.Ref, amends.SectionPrevention, "- add a check of the account (owner: ana, due Friday)", true, 0, responder); err != nil {
+		// Prevention written as Markdown is not enough: the rule wants a prevention action item
+		// that is open or done, with its owner and due date.
+		if _, err := s.SaveSection(ctx, inc.Ref, amends.SectionPrevention, "- add a check of the account", true, 0, responder); err != nil {
 			t.Fatal(err)
+		}
+		if items, _ := s.Checklist(ctx, inc.Ref); holds(items, "preventions_owned") {
+			t.Errorf("preventions_owned holds with no prevention action item")
+		}
+		if _, err := s.CreateUser(ctx, "ana", amends.Responder, "correct horse battery staple", responder); err != nil {
+			t.Fatal(err)
+		}
+		due := clock.Now().Add(7 * 24 * time.Hour)
+		dropped, err := s.CreateActionItem(ctx, inc.Ref, amends.NewActionItem{Title: "Check the account", Kind: amends.ActionPrevention, Owner: "ana", Due: due}, responder)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.DropActionItem(ctx, dropped.ID, "a better check replaces it", responder); err != nil {
+			t.Fatal(err)
+		}
+		if items, _ := s.Checklist(ctx, inc.Ref); holds(items, "preventions_owned") {
+			t.Errorf("preventions_owned holds with only a dropped prevention")
+		}
+		if _, err := s.CreateActionItem(ctx, inc.Ref, amends.NewActionItem{Title: "Check the account's export target", Kind: amends.ActionPrevention, Owner: "ana", Due: due, Public: true}, responder); err != nil {
+			t.Fatal(err)
+		}
+		pm, err := s.Postmortem(ctx, inc.Ref, amends.EditionInternal)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(pm.Preventions) != 2 || !strings.Contains(pm.Markdown(time.UTC), "Check the account's export target — owner ana, due ") {
+			t.Errorf("internal preventions %+v\n%s", pm.Preventions, pm.Markdown(time.UTC))
+		}
+		if pub, _ := s.Postmortem(ctx, inc.Ref, amends.EditionPublic); len(pub.Preventions) != 1 || pub.Preventions[0].Title != "Check the account's export target" {
+			t.Errorf("public preventions %+v", pub.Preventions)
 		}
 		if _, err := s.Waive(ctx, inc.Ref, "customer_copy", "Customers were phoned one by one; there is no email to copy.", responder); err != nil {
 			t.Fatal(err)
@@ -181,4 +214,14 @@ func TestPublishPostmortem(t *testing.T) {
 			t.Fatalf("after publishing: %v %v", at, err)
 		}
 	})
+}
+
+// holds reports whether the checklist item named name holds.
+func holds(items []amends.CheckItem, name string) bool {
+	for _, it := range items {
+		if it.Name == name {
+			return it.Holds()
+		}
+	}
+	return false
 }

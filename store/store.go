@@ -41,6 +41,9 @@ type Store struct {
 	now     func() time.Time
 	loc     *time.Location
 
+	files string // where attachments live; "" when none are kept
+	quota int64  // per-incident attachment quota in bytes
+
 	enqueuer  Enqueuer
 	timelines *lru.Cache[timelineKey, cachedTimeline]
 }
@@ -51,6 +54,12 @@ type Options struct {
 	Now func() time.Time
 	// Location is the zone times are written in for people (briefs); time.Local when nil.
 	Location *time.Location
+	// Files is the directory attachments live in; DATADIR/attachments when empty and a data
+	// directory is given. PostgreSQL deployments keep attachments on disk too.
+	Files string
+	// AttachmentQuota is how many bytes the attachments of one incident may hold together;
+	// amends.AttachmentQuota when zero. Tests set a small one.
+	AttachmentQuota int64
 }
 
 // Open connects to the database named by url and applies pending migrations. url is
@@ -78,6 +87,13 @@ func open(url, dataDir string, opt Options) (*Store, error) {
 	}
 	if s.loc == nil {
 		s.loc = time.Local
+	}
+	s.files, s.quota = opt.Files, opt.AttachmentQuota
+	if s.files == "" && dataDir != "" {
+		s.files = filepath.Join(dataDir, "attachments")
+	}
+	if s.quota <= 0 {
+		s.quota = amends.AttachmentQuota
 	}
 	switch {
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):

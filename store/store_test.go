@@ -22,7 +22,7 @@ func forEachDB(t *testing.T, fn func(t *testing.T, s *store.Store, clock *amends
 	for _, engine := range amendstest.Databases {
 		t.Run(engine, func(t *testing.T) {
 			clock := amendstest.NewClock(time.Date(2026, 11, 3, 15, 0, 0, 0, time.UTC))
-			s, err := store.Open(context.Background(), amendstest.DatabaseURL(t, engine), "", store.Options{Now: clock.Now})
+			s, err := store.Open(context.Background(), amendstest.DatabaseURL(t, engine), "", store.Options{Now: clock.Now, Files: t.TempDir()})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -276,7 +276,7 @@ func TestUploadRoutes(t *testing.T) {
 			t.Errorf("%s %s reads %d bytes, want %d", rt.Method, rt.Path, rt.MaxBody, want)
 		}
 	}
-	if len(uploads) != 2 {
+	if len(uploads) != 3 {
 		t.Errorf("%d upload routes", len(uploads))
 	}
 }

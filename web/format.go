@@ -25,6 +25,7 @@ func (w *Web) funcs() template.FuncMap {
 		"now":      func() string { return w.now().UTC().Format(time.RFC3339) },
 		"zone":     func() string { return w.now().In(time.Local).Format("MST") },
 		"dur":      formatDuration,
+		"size":     amends.FormatSize,
 		"ago":      func(t time.Time) string { return formatDuration(w.now().Sub(t)) },
 		"between":  func(a time.Time, b *time.Time) string { return formatDuration(b.Sub(a)) },
 		"short":    func(t time.Time) string { return w.clock(t, w.now()) },

@@ -46,6 +46,9 @@ type postmortemPage struct {
 	Published *time.Time
 	Done      string
 	Events    template.HTML // the generated timeline's entries
+	// Attachments of the incident (internal edition only), and why an upload was refused.
+	Attachments []*amends.Attachment
+	AttachErr   *formError
 }
 
 // sectionChecks are the checks a section gets in an edition: blameless on the internal
@@ -76,6 +79,11 @@ func (w *Web) postmortem(rw http.ResponseWriter, r *http.Request, _ *store.Sessi
 // showPostmortem renders the document page; edited, when set, is the section whose form
 // keeps what was typed (a preview, or a save that failed), with its error.
 func (w *Web) showPostmortem(rw http.ResponseWriter, r *http.Request, status int, edited *sectionView) {
+	w.showPostmortemPage(rw, r, status, edited, nil)
+}
+
+// showPostmortemPage is showPostmortem with attachErr, why an upload was refused, when one was.
+func (w *Web) showPostmortemPage(rw http.ResponseWriter, r *http.Request, status int, edited *sectionView, attachErr *formError) {
 	ed, err := editionOf(r)
 	if err != nil {
 		w.fail(rw, r, err)
@@ -92,7 +100,13 @@ func (w *Web) showPostmortem(rw http.ResponseWriter, r *http.Request, status int
 		w.fail(rw, r, err)
 		return
 	}
-	p := &postmortemPage{page: page{Title: "Postmortem " + inc.Ref, Nav: "incidents"}, Inc: inc, PM: pm, Edition: string(ed), Done: r.URL.Query().Get("done")}
+	p := &postmortemPage{page: page{Title: "Postmortem " + inc.Ref, Nav: "incidents"}, Inc: inc, PM: pm, Edition: string(ed), Done: r.URL.Query().Get("done"), AttachErr: attachErr}
+	if ed == amends.EditionInternal {
+		if p.Attachments, err = w.store.Attachments(ctx, inc.Ref); err != nil {
+			w.fail(rw, r, err)
+			return
+		}
+	}
 	year := w.year()
 	p.Events = eventsHTML(pm.Timeline, func(t time.Time) string { return formatWhen(t, year) })
 	if p.Published, err = w.store.PostmortemPublished(ctx, inc.Ref); err != nil {
@@ -273,6 +287,12 @@ func (w *Web) printPostmortem(rw http.ResponseWriter, r *http.Request, ed amends
 	}
 	d := newPrintData(pm, w.md, w.store.Location())
 	d.CSSHref = w.assets.url("print.css")
+	if ed == amends.EditionInternal {
+		if d.Images, err = w.printImages(r, pm.Ref); err != nil {
+			w.fail(rw, r, err)
+			return
+		}
+	}
 	buf := w.buffers.Get().(*bytes.Buffer)
 	defer w.putBuffer(buf)
 	if err := printTemplate.Execute(buf, d); err != nil {

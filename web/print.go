@@ -36,6 +36,7 @@ type printData struct {
 	CSSHref  string       // the stylesheet's URL, when served
 	CSS      template.CSS // the stylesheet inline, when written to a file
 	Events   template.HTML
+	Images   []printImage // image attachments as data: URLs (internal edition, when served)
 }
 
 // eventsHTML writes the generated timeline's entries as list items in one pass: with

@@ -49,6 +49,8 @@ func (w *Web) table() []route {
 		{"POST", "/incidents/{ref}/postmortem/publish", amends.Responder, w.publishPostmortem},
 		{"GET", "/incidents/{ref}/postmortem.md", amends.Viewer, w.postmortemMarkdown},
 		{"GET", "/incidents/{ref}/postmortem/print", amends.Viewer, w.postmortemPrint},
+		{"POST", "/incidents/{ref}/attachments", amends.Responder, w.uploadAttachment}, // a file
+		{"GET", "/incidents/{ref}/attachments/{id}", amends.Viewer, w.attachment},
 		// The published public edition of a postmortem, for anyone.
 		{"GET", "/postmortems/{ref}", public, w.publicPostmortem},
 

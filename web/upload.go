@@ -32,6 +32,7 @@ const uploadDeadline = 15 * time.Minute
 var uploads = map[string]int64{
 	"POST /customers/import":              maxUpload,
 	"POST /incidents/{ref}/audience/list": maxUpload,
+	"POST /incidents/{ref}/attachments":   maxAttachmentBody,
 }
 
 // fileField is the name of the file input of every upload form; it must be the form's last

@@ -68,7 +68,7 @@ func newTestApp(t testing.TB, clock *amendstest.Clock) *testApp {
 	if clock != nil {
 		now = clock.Now
 	}
-	s, err := store.Open(ctx, amendstest.DatabaseURL(t, "sqlite"), "", store.Options{Now: now})
+	s, err := store.Open(ctx, amendstest.DatabaseURL(t, "sqlite"), "", store.Options{Now: now, Files: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"path/filepath"
 
 	"github.com/amends/amends"
 	"github.com/amends/amends/store"
@@ -12,7 +13,7 @@ import (
 
 // openStore opens the database named by the common flags, applying migrations.
 func openStore(ctx context.Context, c config) (*store.Store, error) {
-	return store.Open(ctx, c.DB, c.Data, store.Options{})
+	return store.Open(ctx, c.DB, c.Data, store.Options{Files: filepath.Join(c.Data, "attachments")})
 }
 
 // cliActor is who the audit log names for commands run on the server's machine.

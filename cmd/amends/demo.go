@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"flag"
 	"fmt"
 	"io"
@@ -40,7 +41,7 @@ var demoPostmortem = []struct {
 }{
 	{amends.SectionSolution, "We corrected the renewal segment's filter on renewal date and cancelled the scheduled resend at 14:55. Nobody was charged twice."},
 	{amends.SectionLearned, "- A change to a customer segment went out without a check of who it matched.\n- Support heard within four minutes, which let them answer the first calls with facts."},
-	{amends.SectionPrevention, "- [x] The renewal segment has a test for renewed accounts (owner: dana, due the same day).\n- [ ] Every segment change shows a sample of matched accounts before it is saved (owner: sam, due in two weeks)."},
+	{amends.SectionPrevention, "The renewal segment already has a test for renewed accounts (dana, the same day)."},
 	{amends.SectionSupport, "Reply to the email we sent, or write to support@example.com; a person answers within one working day."},
 	{amends.SectionApology, "We are sorry. We sent a renewal reminder to customers who had already renewed. Nobody will be charged twice. We have corrected the list and will write to everyone affected today.\n\n> Copy of the email sent at 18:39: We sent a renewal reminder to customers who had already renewed. Nobody will be charged twice. We have corrected the list and will write to everyone affected today."},
 }
@@ -80,6 +81,9 @@ func loadDemo(ctx context.Context, st *store.Store, day time.Time) (*amends.Inci
 	}
 	for _, step := range afternoon {
 		if step.status == amends.Closed {
+			if err := demoPrevention(ctx, st, inc.Ref, day, actor); err != nil {
+				return nil, err
+			}
 			// 18:45: the write-up is updated with a copy of the email, which closes the loop.
 			for _, sec := range demoPostmortem {
 				if _, err := st.SaveSection(ctx, inc.Ref, sec.name, sec.markdown, sec.name != amends.SectionLearned, 0, actor); err != nil {
@@ -103,6 +107,21 @@ func loadDemo(ctx context.Context, st *store.Store, day time.Time) (*amends.Inci
 		}
 	}
 	return st.Incident(ctx, inc.Ref)
+}
+
+// demoPrevention adds the afternoon's prevention action item, owned by sam (created as a
+// responder with a random password when missing). Its due date is two weeks after the
+// afternoon, which is ahead of the store's clock whenever the afternoon is recent.
+func demoPrevention(ctx context.Context, st *store.Store, ref string, day time.Time, actor amends.Actor) error {
+	if _, err := st.CreateUser(ctx, "sam", amends.Responder, rand.Text(), actor); err != nil && amends.ErrorCode(err) != amends.EConflict {
+		return fmt.Errorf("demo user sam: %w", err)
+	}
+	due := day.AddDate(0, 0, 14).Add(23*time.Hour + 59*time.Minute + 59*time.Second)
+	if _, err := st.CreateActionItem(ctx, ref, amends.NewActionItem{Title: "Every segment change shows a sample of matched accounts before it is saved",
+		Kind: amends.ActionPrevention, Owner: "sam", Due: due, Public: true}, actor); err != nil {
+		return fmt.Errorf("prevention action item: %w", err)
+	}
+	return nil
 }
 
 func runDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -48,7 +49,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.Notice == nil {
 		m.Notice = os.Stderr
 	}
-	st, err := store.Open(ctx, m.Config.DB, m.Config.Data, store.Options{Now: m.Now})
+	st, err := store.Open(ctx, m.Config.DB, m.Config.Data, store.Options{Now: m.Now, Files: filepath.Join(m.Config.Data, "attachments")})
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
 	}
