@@ -1,8 +1,11 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"image"
+	"image/png"
 	"io"
 	"net/http"
 	"testing"
@@ -34,6 +37,25 @@ func BenchmarkPostmortem2000(b *testing.B) {
 	for _, s := range []amends.SectionName{amends.SectionSolution, amends.SectionLearned, amends.SectionPrevention, amends.SectionApology} {
 		md := "We corrected the **segment filter**.\n\n- [x] a test for renewed accounts (owner: dana, due Friday)\n\n| what | when |\n|---|---|\n| fix | 14:55 |\n"
 		if _, err := a.store.SaveSection(ctx, inc.Ref, s, md, true, 0, actor); err != nil {
+			b.Fatal(err)
+		}
+	}
+	// 50 attachments: screenshots (small PNGs) and supporting data, as the target says.
+	for i := 0; i < 50; i++ {
+		var buf bytes.Buffer
+		if i%2 == 0 {
+			img := image.NewRGBA(image.Rect(0, 0, 64, 32))
+			for p := range img.Pix {
+				img.Pix[p] = byte(i * p)
+			}
+			png.Encode(&buf, img)
+			if _, err := a.store.Attach(ctx, inc.Ref, fmt.Sprintf("screenshot-%d.png", i), &buf, actor); err != nil {
+				b.Fatal(err)
+			}
+			continue
+		}
+		fmt.Fprintf(&buf, "account,orders\nacme-%d,3\nglobex,1\n", i)
+		if _, err := a.store.Attach(ctx, inc.Ref, fmt.Sprintf("affected-%d.csv", i), &buf, actor); err != nil {
 			b.Fatal(err)
 		}
 	}
