@@ -1,6 +1,7 @@
 package amends
 
 import (
+	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -108,7 +109,7 @@ func DefaultTemplates(inc *Incident, owner string, now time.Time, loc *time.Loca
 				impact.String() +
 				"What we did to put it right: we [the fix, and what we did for you].\n\n" +
 				"What we are changing so it does not happen again:\n" +
-				"- [the change], done by [date], owned by [name]\n\n" +
+				promisePlaceholder + "\n" +
 				"We are sorry. We got this wrong, and you trusted us to get it right. We will tell you when each of these changes is done.\n\n" +
 				reply("with what you think of how we handled this") + sign,
 		},
@@ -149,4 +150,27 @@ func columnLabel(c string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// promisePlaceholder is the follow-up template's line for the changes promised, replaced by
+// WithPromises with the incident's public promises when there are any.
+const promisePlaceholder = "- [the change], done by [date], owned by [name]\n"
+
+// WithPromises fills the follow-up template's list of changes with the incident's public
+// promises (action items marked public): each with its due date, and "done" once it is. Names
+// of owners stay internal. Without promises the template keeps its prompt line.
+func WithPromises(t Template, promises []*ActionItem, loc *time.Location) Template {
+	if len(promises) == 0 || !strings.Contains(t.Body, promisePlaceholder) {
+		return t
+	}
+	var b strings.Builder
+	for _, p := range promises {
+		if p.State == ActionDone && p.DoneAt != nil {
+			fmt.Fprintf(&b, "- %s: done on %s\n", oneLine(p.Title), p.DoneAt.In(loc).Format("2 January 2006"))
+			continue
+		}
+		fmt.Fprintf(&b, "- %s, done by %s\n", oneLine(p.Title), p.Due.In(loc).Format("2 January 2006"))
+	}
+	t.Body = strings.Replace(t.Body, promisePlaceholder, b.String(), 1)
+	return t
 }

@@ -239,3 +239,44 @@ func TestDefaultTemplatesOwnTheMistake(t *testing.T) {
 		}
 	}
 }
+
+// TestFollowupCarriesThePublicPromises fills the follow-up's list of changes with the public
+// promises, each with its date and without its owner's name, and the message still owns the
+// mistake.
+func TestFollowupCarriesThePublicPromises(t *testing.T) {
+	inc := sampleIncident()
+	done := time.Date(2026, 11, 10, 12, 0, 0, 0, time.UTC)
+	promises := []*amends.ActionItem{
+		{Title: "Test every renewal segment against renewed accounts before a send", Owner: "dana",
+			Due: time.Date(2026, 11, 20, 23, 59, 0, 0, time.UTC), State: amends.ActionOpen, Public: true},
+		{Title: "Two people approve every segment change", Owner: "sam",
+			Due: time.Date(2026, 11, 12, 23, 59, 0, 0, time.UTC), State: amends.ActionDone, DoneAt: &done, Public: true},
+	}
+	base := amends.DefaultTemplates(inc, inc.Owner, inc.NoticedAt, time.UTC)[amends.MessageFollowup]
+	got := amends.WithPromises(base, promises, time.UTC)
+	for _, want := range []string{
+		"- Test every renewal segment against renewed accounts before a send, done by 20 November 2026\n",
+		"- Two people approve every segment change: done on 10 November 2026\n",
+	} {
+		if !strings.Contains(got.Body, want) {
+			t.Errorf("follow-up lacks %q:\n%s", want, got.Body)
+		}
+	}
+	if strings.Contains(got.Body, "[the change]") || strings.Contains(got.Body, "dana") || strings.Contains(got.Body, "sam,") {
+		t.Errorf("the prompt line or an owner's name is left in:\n%s", got.Body)
+	}
+	if same := amends.WithPromises(base, nil, time.UTC); same.Body != base.Body {
+		t.Error("without promises the template must keep its prompt")
+	}
+	checker, err := ownership.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := amends.RenderFor(got.Body, sampleRecipient, inc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := checker.Check(amends.CheckedText(got.Subject, body), ownership.Customer); !r.Owns {
+		t.Errorf("the follow-up with promises does not own the mistake: %+v", r.Findings)
+	}
+}

@@ -552,7 +552,13 @@ func (s *Store) Templates(ctx context.Context, ref string) (map[amends.MessageKi
 	if err != nil {
 		return nil, translate(err)
 	}
-	return amends.DefaultTemplates(inc, inc.Owner, s.now(), s.loc, row.Columns...), nil
+	templates := amends.DefaultTemplates(inc, inc.Owner, s.now(), s.loc, row.Columns...)
+	promises, err := s.PublicPromises(ctx, inc.ID)
+	if err != nil {
+		return nil, err
+	}
+	templates[amends.MessageFollowup] = amends.WithPromises(templates[amends.MessageFollowup], promises, s.loc)
+	return templates, nil
 }
 
 // PendingMessageDeliveries returns the deliveries of message id that have not been tried yet,

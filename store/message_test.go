@@ -470,3 +470,32 @@ func TestApprovedWordingReachesTheNextBrief(t *testing.T) {
 		}
 	})
 }
+
+// TestFollowupTemplateListsPublicPromises: the follow-up template is prefilled with the
+// incident's public promises, not its internal action items.
+func TestFollowupTemplateListsPublicPromises(t *testing.T) {
+	forEachDB(t, func(t *testing.T, s *store.Store, clock *amendstest.Clock) {
+		ctx := context.Background()
+		if _, err := s.CreateUser(ctx, "dana", amends.Responder, "correct horse battery", responder); err != nil {
+			t.Fatal(err)
+		}
+		inc, _ := s.CreateIncident(ctx, amends.NewIncident{Title: "Invoices doubled", Severity: 2}, responder)
+		due := clock.Now().Add(14 * 24 * time.Hour)
+		for _, n := range []amends.NewActionItem{
+			{Title: "Check every invoice run against the previous month", Kind: amends.ActionPrevention, Owner: "dana", Due: due, Public: true},
+			{Title: "Rotate the on-call runbook owner", Kind: amends.ActionProcess, Owner: "dana", Due: due},
+		} {
+			if _, err := s.CreateActionItem(ctx, inc.Ref, n, responder); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ts, err := s.Templates(ctx, inc.Ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := ts[amends.MessageFollowup].Body
+		if !strings.Contains(body, "Check every invoice run against the previous month, done by") || strings.Contains(body, "runbook") {
+			t.Errorf("follow-up template:\n%s", body)
+		}
+	})
+}
