@@ -71,9 +71,15 @@ func (h *hookReceiver) received() ([]channel.WebhookPayload, int) {
 // startQueue runs the real job queue on the app's store, sending generic webhooks only.
 func (a *testApp) startQueue(t *testing.T) {
 	t.Helper()
+	a.startQueueWith(t, channel.Senders{channel.KindWebhook: channel.NewWebhook(channel.NewHTTPClient(5 * time.Second))})
+}
+
+// startQueueWith runs a real job queue on the app's store with the given senders until the
+// test ends.
+func (a *testApp) startQueueWith(t *testing.T, senders channel.Senders) {
+	t.Helper()
 	ctx := context.Background()
-	q, err := delivery.New(ctx, delivery.Config{Store: a.store, BaseURL: a.srv.URL,
-		Senders:      channel.Senders{channel.KindWebhook: channel.NewWebhook(channel.NewHTTPClient(5 * time.Second))},
+	q, err := delivery.New(ctx, delivery.Config{Store: a.store, BaseURL: a.srv.URL, Senders: senders,
 		PollInterval: 20 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(testLog{t}, nil))})
 	if err != nil {
 		t.Fatal(err)
@@ -87,6 +93,42 @@ func (a *testApp) startQueue(t *testing.T) {
 		defer cancel()
 		q.Stop(ctx)
 	})
+}
+
+// browserSteps runs chromedp actions for a test, failing it with the page's location when one
+// fails, and keeps screenshots in a directory outside the repository.
+type browserSteps struct {
+	t     *testing.T
+	shots string
+}
+
+func newBrowserSteps(t *testing.T, name string) *browserSteps {
+	shots, err := os.MkdirTemp("", "amends-"+name+"-screenshots-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshots in %s", shots)
+	return &browserSteps{t: t, shots: shots}
+}
+
+func (b *browserSteps) run(ctx context.Context, what string, actions ...chromedp.Action) {
+	b.t.Helper()
+	if err := chromedp.Run(ctx, actions...); err != nil {
+		var loc string
+		chromedp.Run(ctx, chromedp.Location(&loc))
+		b.t.Fatalf("%s (at %s): %v", what, loc, err)
+	}
+}
+
+func (b *browserSteps) screenshot(ctx context.Context, name string) {
+	b.t.Helper()
+	var png []byte
+	b.run(ctx, "screenshot "+name, chromedp.FullScreenshot(&png, 100))
+	path := filepath.Join(b.shots, name+".png")
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+	b.t.Logf("screenshot: %s", path)
 }
 
 // waitUntil polls cond for up to 20 seconds.
@@ -111,30 +153,8 @@ func TestBrowserBrief(t *testing.T) {
 	hook := newHookReceiver(t)
 	ctx, cancel := context.WithTimeout(bctx, 2*time.Minute)
 	defer cancel()
-	shots, err := os.MkdirTemp("", "amends-brief-screenshots-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshots in %s", shots)
-	run := func(ctx context.Context, what string, actions ...chromedp.Action) {
-		t.Helper()
-		if err := chromedp.Run(ctx, actions...); err != nil {
-			var loc string
-			chromedp.Run(ctx, chromedp.Location(&loc))
-			t.Fatalf("%s (at %s): %v", what, loc, err)
-		}
-	}
-	screenshot := func(ctx context.Context, name string) {
-		t.Helper()
-		var png []byte
-		run(ctx, "screenshot "+name, chromedp.FullScreenshot(&png, 100))
-		path := filepath.Join(shots, name+".png")
-		if err := os.WriteFile(path, png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("screenshot: %s", path)
-	}
-
+	steps := newBrowserSteps(t, "brief")
+	run, screenshot := steps.run, steps.screenshot
 	run(ctx, "sign in as the admin",
 		chromedp.Navigate(a.srv.URL+"/login"),
 		chromedp.WaitVisible(`#login-name`, chromedp.ByQuery),

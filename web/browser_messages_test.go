@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"log/slog"
 	"mime"
 	"mime/multipart"
 	"mime/quotedprintable"
@@ -21,31 +20,16 @@ import (
 	"github.com/amends/amends"
 	"github.com/amends/amends/amendstest"
 	"github.com/amends/amends/channel"
-	"github.com/amends/amends/delivery"
 )
 
 // startEmailQueue runs the real job queue on the app's store, sending email to sink.
 func (a *testApp) startEmailQueue(t *testing.T, sink *amendstest.SMTPSink) {
 	t.Helper()
-	ctx := context.Background()
 	email, err := channel.NewEmail(channel.SMTPConfig{URL: sink.URL(), From: "Amends <incidents@example.com>"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	q, err := delivery.New(ctx, delivery.Config{Store: a.store, BaseURL: a.srv.URL, Senders: channel.Senders{channel.KindEmail: email},
-		PollInterval: 20 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(testLog{t}, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a.store.SetEnqueuer(q)
-	if err := q.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		q.Stop(ctx)
-	})
+	a.startQueueWith(t, channel.Senders{channel.KindEmail: email})
 }
 
 // plainText returns the text/plain part of a mail, decoded.
@@ -97,29 +81,8 @@ func TestBrowserCustomerMessage(t *testing.T) {
 	inc := a.declare(t, "Invoices charged twice", time.Now().Add(-30*time.Minute).Truncate(time.Minute))
 	ctx, cancel := context.WithTimeout(bctx, 3*time.Minute)
 	defer cancel()
-	shots, err := os.MkdirTemp("", "amends-message-screenshots-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshots in %s", shots)
-	run := func(ctx context.Context, what string, actions ...chromedp.Action) {
-		t.Helper()
-		if err := chromedp.Run(ctx, actions...); err != nil {
-			var loc string
-			chromedp.Run(ctx, chromedp.Location(&loc))
-			t.Fatalf("%s (at %s): %v", what, loc, err)
-		}
-	}
-	screenshot := func(ctx context.Context, name string) {
-		t.Helper()
-		var png []byte
-		run(ctx, "screenshot "+name, chromedp.FullScreenshot(&png, 100))
-		path := filepath.Join(shots, name+".png")
-		if err := os.WriteFile(path, png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("screenshot: %s", path)
-	}
+	steps := newBrowserSteps(t, "message")
+	run, screenshot := steps.run, steps.screenshot
 	signIn := func(ctx context.Context, name string) {
 		t.Helper()
 		run(ctx, "sign in as "+name,

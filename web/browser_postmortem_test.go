@@ -34,14 +34,8 @@ func TestBrowserPostmortem(t *testing.T) {
 	inc := a.declare(t, "Invoices sent with wrong amounts", time.Now().Add(-2*time.Hour).Truncate(time.Minute))
 	ctx, cancel := context.WithTimeout(bctx, 2*time.Minute)
 	defer cancel()
-	run := func(what string, actions ...chromedp.Action) {
-		t.Helper()
-		if err := chromedp.Run(ctx, actions...); err != nil {
-			var loc string
-			chromedp.Run(ctx, chromedp.Location(&loc))
-			t.Fatalf("%s (at %s): %v", what, loc, err)
-		}
-	}
+	steps := newBrowserSteps(t, "postmortem")
+	run := func(what string, actions ...chromedp.Action) { t.Helper(); steps.run(ctx, what, actions...) }
 	run("sign in",
 		chromedp.Navigate(a.srv.URL+"/login"),
 		chromedp.WaitVisible(`#login-name`, chromedp.ByQuery),

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -45,11 +43,7 @@ func TestBrowser(t *testing.T) {
 	a := newTestApp(t, nil)
 	ctx, cancel := context.WithTimeout(bctx, 2*time.Minute)
 	defer cancel()
-	shots, err := os.MkdirTemp("", "amends-web-screenshots-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshots in %s", shots)
+	steps := newBrowserSteps(t, "web")
 
 	var dialogs atomic.Int32
 	chromedp.ListenTarget(ctx, func(ev any) {
@@ -58,24 +52,8 @@ func TestBrowser(t *testing.T) {
 			go chromedp.Run(ctx, cdp.HandleJavaScriptDialog(false))
 		}
 	})
-	run := func(what string, actions ...chromedp.Action) {
-		t.Helper()
-		if err := chromedp.Run(ctx, actions...); err != nil {
-			var loc string
-			chromedp.Run(ctx, chromedp.Location(&loc))
-			t.Fatalf("%s (at %s): %v", what, loc, err)
-		}
-	}
-	screenshot := func(name string) {
-		t.Helper()
-		var png []byte
-		run("screenshot "+name, chromedp.FullScreenshot(&png, 100))
-		path := filepath.Join(shots, name+".png")
-		if err := os.WriteFile(path, png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("screenshot: %s", path)
-	}
+	run := func(what string, actions ...chromedp.Action) { t.Helper(); steps.run(ctx, what, actions...) }
+	screenshot := func(name string) { t.Helper(); steps.screenshot(ctx, name) }
 	run("install the script trap", chromedp.ActionFunc(func(ctx context.Context) error {
 		_, err := cdp.AddScriptToEvaluateOnNewDocument(xssTrap).Do(ctx)
 		return err
