@@ -71,6 +71,9 @@ type ActionItem struct {
 	CreatedBy  string      `json:"created_by"`
 	CreatedAt  time.Time   `json:"created_at"`
 	DoneAt     *time.Time  `json:"done_at"`
+
+	// Source says where the item came from: "" added by hand, or postmortem, feedback, message.
+	Source ActionSource `json:"source"`
 }
 
 // Overdue reports whether the item is open and its due instant has passed.

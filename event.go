@@ -26,6 +26,8 @@ const (
 	KindComponents     EventKind = "components"      // body is the comma-separated list
 	KindTitle          EventKind = "title"           // body is the new title
 	KindSummary        EventKind = "summary"         // body is the new summary
+	KindTeam           EventKind = "team"            // body is the new owning team
+	KindCause          EventKind = "cause"           // body is the new root-cause category
 	KindColleaguesTold EventKind = "colleagues_told" // every customer-facing colleague was told
 	KindRootCause      EventKind = "root_cause"      // the root cause was found
 	KindMitigated      EventKind = "mitigated"       // the harm stopped growing
@@ -35,6 +37,7 @@ const (
 	KindBriefRead      EventKind = "brief_read" // a colleague confirmed reading the brief
 	KindAlert          EventKind = "alert"      // an alert fired again or resolved
 	KindEscalation     EventKind = "escalation" // a time-to-own target was missed and escalated
+	KindFeedback       EventKind = "feedback"   // a customer answered the survey
 )
 
 // EventKinds lists the kinds a person may record directly; field changes (status, severity,
@@ -62,6 +65,10 @@ func (k EventKind) Label() string {
 		return "Title"
 	case KindSummary:
 		return "Summary"
+	case KindTeam:
+		return "Team"
+	case KindCause:
+		return "Root-cause category"
 	case KindColleaguesTold:
 		return "Colleagues told"
 	case KindRootCause:
@@ -80,6 +87,8 @@ func (k EventKind) Label() string {
 		return "Alert"
 	case KindEscalation:
 		return "Escalation"
+	case KindFeedback:
+		return "Customer feedback"
 	}
 	return string(k)
 }

@@ -29,6 +29,8 @@ type Incident struct {
 	Lead       string    `json:"lead"`
 	Comms      string    `json:"comms"`
 	Components []string  `json:"components"`
+	Team       string    `json:"team"`
+	Cause      Cause     `json:"cause"`
 	NoticedAt  time.Time `json:"noticed_at"`
 	CreatedAt  time.Time `json:"created_at"`
 	UpdatedAt  time.Time `json:"updated_at"`
@@ -179,6 +181,8 @@ type IncidentUpdate struct {
 	Lead       *string   `json:"lead"`
 	Comms      *string   `json:"comms"`
 	Components *[]string `json:"components"`
+	Team       *string   `json:"team"`
+	Cause      *Cause    `json:"cause"`
 	// Note explains the change; it becomes the body of the status event.
 	Note string `json:"note"`
 	// At is when the change happened, when it is being recorded after the fact.
@@ -187,7 +191,7 @@ type IncidentUpdate struct {
 
 // Normalize trims the text fields it carries.
 func (u *IncidentUpdate) Normalize() {
-	for _, p := range []*string{u.Title, u.Summary, u.Owner, u.Lead, u.Comms} {
+	for _, p := range []*string{u.Title, u.Summary, u.Owner, u.Lead, u.Comms, u.Team} {
 		if p != nil {
 			*p = strings.TrimSpace(*p)
 		}
@@ -196,13 +200,17 @@ func (u *IncidentUpdate) Normalize() {
 		c := normalizeList(*u.Components)
 		u.Components = &c
 	}
+	if u.Cause != nil {
+		c := Cause(strings.ToLower(strings.TrimSpace(string(*u.Cause))))
+		u.Cause = &c
+	}
 	u.Note = strings.TrimSpace(u.Note)
 }
 
 // Empty reports whether the update changes nothing.
 func (u IncidentUpdate) Empty() bool {
 	return u.Title == nil && u.Summary == nil && u.Severity == nil && u.Status == nil &&
-		u.Owner == nil && u.Lead == nil && u.Comms == nil && u.Components == nil
+		u.Owner == nil && u.Lead == nil && u.Comms == nil && u.Components == nil && u.Team == nil && u.Cause == nil
 }
 
 // Validate checks the update against the incident as it is now.
@@ -242,6 +250,16 @@ func (u IncidentUpdate) Validate(cur *Incident, now time.Time) error {
 	}
 	if u.Components != nil {
 		if err := ValidateComponents(*u.Components); err != nil {
+			return err
+		}
+	}
+	if u.Team != nil {
+		if err := ValidateTeam(*u.Team); err != nil {
+			return err
+		}
+	}
+	if u.Cause != nil {
+		if err := u.Cause.Validate(); err != nil {
 			return err
 		}
 	}

@@ -209,6 +209,11 @@ func FormatSpan(d time.Duration) string {
 // corrections applied and the corrections themselves, read receipts and escalations left out.
 // With publicOnly, internal events are left out too.
 func TimelineLines(events []Event, publicOnly bool) []TimelineLine {
+	if publicOnly {
+		// Only public corrections apply to the public edition: an internal correction of a
+		// public event must not put its words in public.
+		events = slices.DeleteFunc(slices.Clone(events), func(e Event) bool { return e.Visibility != Public })
+	}
 	eff, _ := Effective(events)
 	out := make([]TimelineLine, 0, len(eff))
 	for _, e := range eff {
@@ -344,7 +349,8 @@ func (p *Postmortem) Markdown(loc *time.Location) string {
 }
 
 // PreventionMarkdown writes the generated list of prevention action items: one line each
-// with its title, owner, due date and state. Titles and owners are escaped.
+// with its title, owner (left out when empty, as in the public edition), due date and state.
+// Titles and owners are escaped.
 func PreventionMarkdown(items []ActionItem) string {
 	if len(items) == 0 {
 		return "_No prevention action items yet._\n"
@@ -355,7 +361,11 @@ func PreventionMarkdown(items []ActionItem) string {
 		if a.State == ActionDone {
 			box = "[x]"
 		}
-		fmt.Fprintf(&b, "- %s %s — owner %s, due %s (%s)\n", box, EscapeMarkdown(a.Title), EscapeMarkdown(a.Owner), a.DueDate, a.State)
+		owner := ","
+		if a.Owner != "" {
+			owner = " — owner " + EscapeMarkdown(a.Owner) + ","
+		}
+		fmt.Fprintf(&b, "- %s %s%s due %s (%s)\n", box, EscapeMarkdown(a.Title), owner, a.DueDate, a.State)
 	}
 	return b.String()
 }

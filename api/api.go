@@ -128,6 +128,8 @@ func (a *API) Routes() []Route {
 		{"POST", "/api/v1/incidents/{ref}/checklist/waivers", amends.Responder, http.HandlerFunc(a.waive)},
 		{"GET", "/api/v1/incidents/{ref}/actions", amends.Viewer, http.HandlerFunc(a.listActions)},
 		{"POST", "/api/v1/incidents/{ref}/actions", amends.Responder, http.HandlerFunc(a.createAction)},
+		{"GET", "/api/v1/incidents/{ref}/feedback", amends.Viewer, http.HandlerFunc(a.feedback)},
+		{"POST", "/api/v1/feedback/{id}/act", amends.Responder, http.HandlerFunc(a.actOnFeedback)},
 		{"GET", "/api/v1/actions", amends.Viewer, http.HandlerFunc(a.owedActions)},
 		{"PATCH", "/api/v1/actions/{id}", amends.Responder, http.HandlerFunc(a.updateAction)},
 		{"POST", "/api/v1/actions/{id}/done", amends.Responder, http.HandlerFunc(a.actionDone)},
@@ -135,6 +137,8 @@ func (a *API) Routes() []Route {
 		{"GET", "/api/v1/incidents/{ref}/attachments", amends.Viewer, http.HandlerFunc(a.listAttachments)},
 		{"POST", "/api/v1/incidents/{ref}/attachments", amends.Responder, http.HandlerFunc(a.createAttachment)},
 		{"GET", "/api/v1/incidents/{ref}/attachments/{id}", amends.Viewer, http.HandlerFunc(a.getAttachment)},
+		{"GET", "/api/v1/insights", amends.Viewer, http.HandlerFunc(a.insights)},
+		{"GET", "/api/v1/accounts/{account}/ledger", amends.Viewer, http.HandlerFunc(a.ledger)},
 	}
 	// Every route reads at most MaxBody, but those that take files.
 	large := map[string]int64{"POST /api/v1/customers/import": a.maxImport,
@@ -258,6 +262,8 @@ type updateIncidentRequest struct {
 	Lead       *string   `json:"lead"`
 	Comms      *string   `json:"comms"`
 	Components *[]string `json:"components"`
+	Team       *string   `json:"team"`
+	Cause      *string   `json:"cause"`
 	Note       string    `json:"note"`
 	At         *string   `json:"at"`
 }
@@ -283,7 +289,11 @@ func (a *API) updateIncident(w http.ResponseWriter, r *http.Request) {
 
 func (req updateIncidentRequest) toUpdate() (amends.IncidentUpdate, error) {
 	u := amends.IncidentUpdate{Title: req.Title, Summary: req.Summary, Owner: req.Owner, Lead: req.Lead,
-		Comms: req.Comms, Components: req.Components, Note: req.Note}
+		Comms: req.Comms, Components: req.Components, Team: req.Team, Note: req.Note}
+	if req.Cause != nil {
+		c := amends.Cause(*req.Cause)
+		u.Cause = &c
+	}
 	if req.Severity != nil {
 		s := amends.Severity(*req.Severity)
 		u.Severity = &s

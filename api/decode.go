@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -54,7 +55,13 @@ func jsonError(err error) error {
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return amends.Errorf(amends.EInvalid, "", "malformed JSON: the body ends too soon")
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		field := strings.TrimPrefix(err.Error(), "json: unknown field ")
+		if name, err := strconv.Unquote(field); err == nil { // the name as sent, not Go-quoted
+			field = name
+		}
+		if field == "" {
+			return amends.Errorf(amends.EInvalid, "", `the body has an empty key (""), which is not a field this endpoint accepts`)
+		}
 		return amends.Errorf(amends.EInvalid, field, "is not a field this endpoint accepts")
 	}
 	return amends.Errorf(amends.EInvalid, "", "malformed JSON: %s", strings.TrimPrefix(err.Error(), "json: "))

@@ -42,12 +42,12 @@ func fail(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	case e != nil && e.Code != amends.EInternal:
 		p.Code, p.Field, p.Detail, p.Status = e.Code, e.Field, e.Error(), statusOf[e.Code]
 		if e.Code == amends.EUnavailable {
-			log.Warn("database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+			log.Warn("database unavailable", "method", r.Method, "route", r.Pattern, "err", err)
 			p.Detail = "the database is not answering; try again shortly"
 			w.Header().Set("Retry-After", "5")
 		}
 	default:
-		log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+		log.Error("internal error", "method", r.Method, "route", r.Pattern, "err", err)
 		p.Code, p.Status, p.Detail = amends.EInternal, http.StatusInternalServerError, "internal error"
 	}
 	if p.Status == 0 {

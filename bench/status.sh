@@ -4,6 +4,7 @@
 # the same run; prints req/s and p99 for each and the ratio amends/nginx. Loopback only.
 # Needs wrk, nginx and curl (apt-get install wrk nginx-light curl).
 #   NGINX_WORKERS="1 auto" (both by default)  ROUNDS=1  DURATION=10s  CONNECTIONS=256
+#   RESULTS=FILE appends "figure<TAB>amends<TAB>nginx" lines for bench/run's table.
 # Each figure is printed beside its peer, measured right after it; rounds show the spread.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -88,6 +89,9 @@ NGINX
         ours=$rps
         measure "[$round]   nginx ($w worker), same bytes" "http://127.0.0.1:$ngport/${path#*:}" "Accept-Encoding: $enc"
         awk -v a="$ours" -v b="$rps" 'BEGIN { printf "[%s]   ratio amends/nginx: %.2f\n", "'"$round"'", a / b }'
+        if [ -n "${RESULTS:-}" ]; then
+          printf 'GET /%s %s, req/s (nginx, %s worker)\t%s\t%s\n' "${path%%:*}" "$enc" "$w" "$ours" "$rps" >>"$RESULTS"
+        fi
       done
     done
   done

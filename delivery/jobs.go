@@ -65,6 +65,8 @@ func insertParams(jobs []store.Job) []river.InsertManyParams {
 			args = SubscriptionArgs{SubscriberID: j.SubscriberID}
 		case store.JobSubscribers:
 			args = SubscribersArgs{EventID: j.EventID}
+		case store.JobSurveys:
+			args = SurveysArgs{IncidentID: j.IncidentID}
 		default:
 			continue
 		}

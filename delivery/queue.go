@@ -41,6 +41,9 @@ type Config struct {
 	// PollInterval is how often an idle worker looks for work (default 50 ms on SQLite, which has
 	// no LISTEN/NOTIFY; 1 s on PostgreSQL, which is woken by notifications).
 	PollInterval time.Duration
+	// Digests sends each person a weekly digest of what they owe, on Monday mornings and at
+	// start-up for a week not yet sent. Off in tests that count what was sent.
+	Digests bool
 }
 
 // Queue is the durable job queue. It implements store.Enqueuer.
@@ -85,6 +88,8 @@ func New(ctx context.Context, cfg Config) (*Queue, error) {
 	river.AddWorker(workers, &customersWorker{q: q})
 	river.AddWorker(workers, &subscriptionWorker{q: q})
 	river.AddWorker(workers, &subscribersWorker{q: q})
+	river.AddWorker(workers, &digestWorker{q: q})
+	river.AddWorker(workers, &surveysWorker{q: q})
 	riverCfg := &river.Config{
 		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
 		Workers:              workers,
@@ -93,11 +98,17 @@ func New(ctx context.Context, cfg Config) (*Queue, error) {
 		Logger:               cfg.Logger.With("component", "queue"),
 		FetchCooldown:        10 * time.Millisecond,
 	}
+	if cfg.Digests {
+		riverCfg.PeriodicJobs = []*river.PeriodicJob{digestJob(cfg.Store.Location())}
+	}
 	switch cfg.Store.Dialect() {
 	case store.SQLite:
 		riverCfg.FetchPollInterval = orDefault(cfg.PollInterval, 50*time.Millisecond)
 		drv := riversqlite.New(cfg.Store.DB())
 		if err := migrate[*sql.Tx](ctx, drv); err != nil {
+			return nil, err
+		}
+		if err := resumeCrashed(ctx, cfg); err != nil {
 			return nil, err
 		}
 		c, err := river.NewClient(drv, riverCfg)
@@ -135,6 +146,24 @@ func New(ctx context.Context, cfg Config) (*Queue, error) {
 		return nil, errors.New("job queue: unknown database")
 	}
 	return q, nil
+}
+
+// resumeCrashed makes the jobs that look running available again at once. It is for SQLite
+// only, where one server process owns the database file (docs/OPERATIONS.md): a job running
+// when that process starts was running in one that died, and would otherwise wait for River's
+// rescuer, which looks every 30 seconds, once RescueAfter has passed and once this process has
+// won the leader lease the dead one held for 15 more: a minute and a half after a crash with
+// the defaults. The rescuer would run the job again too; this only does it sooner (and the
+// sending jobs send only what is not yet recorded as sent).
+func resumeCrashed(ctx context.Context, cfg Config) error {
+	res, err := cfg.Store.DB().ExecContext(ctx, "UPDATE river_job SET state = 'available' WHERE state = 'running'")
+	if err != nil {
+		return fmt.Errorf("job queue: resume the jobs of a crashed process: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n > 0 {
+		cfg.Logger.Warn("resuming jobs that were running when the server stopped", "jobs", n)
+	}
+	return nil
 }
 
 func orDefault(d, def time.Duration) time.Duration {

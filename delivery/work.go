@@ -66,6 +66,12 @@ func (q *Queue) message(ctx context.Context, d *amends.Delivery) (channel.Messag
 		replyTo, err := q.cfg.Store.DeliveryReplyTo(ctx, d.ID)
 		return q.customerMessage(d, replyTo), err
 	}
+	if d.Purpose == amends.PurposeSurvey {
+		return q.surveyMessage(d), nil
+	}
+	if d.Purpose == amends.PurposeDigest {
+		return q.digestMessage(d), nil
+	}
 	m := channel.Message{
 		DeliveryID: "d" + strconv.FormatInt(d.ID, 10),
 		Event:      "incident." + orDefaultString(d.Event, d.Purpose),

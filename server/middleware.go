@@ -73,8 +73,9 @@ func (m *metrics) instrument(next http.Handler) http.Handler {
 	})
 }
 
-// logRequests logs one line per request with its route, status and duration. Query strings
-// are left out: they may carry tokens.
+// logRequests logs one line per request with its route pattern, status and duration. The
+// raw path and query are left out: a read link, a subscriber's or a survey's link carries its
+// token in the path, and a path that matched no route may be such a link mistyped.
 func logRequests(log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -83,9 +84,17 @@ func logRequests(log *slog.Logger, next http.Handler) http.Handler {
 		if sw.status == 0 {
 			sw.status = http.StatusOK
 		}
-		log.Debug("request", "method", r.Method, "path", r.URL.Path, "route", r.Pattern, "status", sw.status,
+		log.Debug("request", "method", r.Method, "route", routeOf(r), "status", sw.status,
 			"duration_ms", float64(time.Since(start).Microseconds())/1000)
 	})
+}
+
+// routeOf names the route r matched, for logs: its pattern, never its path.
+func routeOf(r *http.Request) string {
+	if r.Pattern == "" {
+		return "unmatched"
+	}
+	return r.Pattern
 }
 
 // recoverer turns a panic into a 500 and logs it once with its stack.
@@ -96,7 +105,7 @@ func recoverer(log *slog.Logger, next http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				log.Error("panic", "method", r.Method, "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+				log.Error("panic", "method", r.Method, "route", routeOf(r), "panic", v, "stack", string(debug.Stack()))
 				http.Error(w, "internal error", http.StatusInternalServerError)
 			}
 		}()

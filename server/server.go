@@ -56,6 +56,7 @@ func New(cfg Config) (*Server, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := newMetrics(reg)
+	reg.MustRegister(newInsightCollector(cfg.Store, cfg.Now, cfg.Logger))
 
 	s := &Server{log: cfg.Logger}
 	mux := http.NewServeMux()

@@ -13,7 +13,7 @@ import (
 )
 
 const actionColumns = `a.id, a.incident_id, i.number, a.title, a.kind, a.owner, a.due_at, a.state, a.drop_reason,
-	a.public, a.ticket_url, a.created_by, a.created_at, a.done_at`
+	a.public, a.ticket_url, a.created_by, a.created_at, a.done_at, a.source`
 
 const actionFrom = ` FROM action_items a JOIN incidents i ON i.id = a.incident_id`
 
@@ -23,12 +23,14 @@ func (s *Store) scanActionItem(row scanner) (*amends.ActionItem, error) {
 		number, due, at int64
 		public          int
 		kind, state     string
+		source          string
 		done            sql.NullInt64
 	)
 	if err := row.Scan(&a.ID, &a.IncidentID, &number, &a.Title, &kind, &a.Owner, &due, &state, &a.DropReason,
-		&public, &a.TicketURL, &a.CreatedBy, &at, &done); err != nil {
+		&public, &a.TicketURL, &a.CreatedBy, &at, &done, &source); err != nil {
 		return nil, err
 	}
+	a.Source = amends.ActionSource(source)
 	a.Ref, a.Kind, a.State, a.Public = amends.FormatRef(number), amends.ActionKind(kind), amends.ActionState(state), public != 0
 	a.Due, a.CreatedAt, a.DoneAt = fromMicros(due), fromMicros(at), fromNullMicros(done)
 	a.DueDate = a.Due.In(s.loc).Format("2006-01-02")
@@ -134,6 +136,21 @@ func (s *Store) CreateActionItem(ctx context.Context, ref string, n amends.NewAc
 		if err != nil {
 			return err
 		}
+		id, err = s.createActionItem(ctx, tx, inc, n, amends.SourceManual, actor, now)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.ActionItem(ctx, id)
+}
+
+// createActionItem writes a validated new item of inc from source, with its timeline entry,
+// reminders and audit, in tx, and returns its id.
+func (s *Store) createActionItem(ctx context.Context, tx *Tx, inc *amends.Incident, n amends.NewActionItem, source amends.ActionSource,
+	actor amends.Actor, now time.Time) (int64, error) {
+	var id int64
+	err := func() error {
 		if err := s.requireUser(ctx, tx, n.Owner); err != nil {
 			return err
 		}
@@ -143,8 +160,8 @@ func (s *Store) CreateActionItem(ctx context.Context, ref string, n amends.NewAc
 			public = 1
 		}
 		if err := tx.QueryRowContext(ctx, `INSERT INTO action_items (incident_id, title, kind, owner, due_at, state, public,
-			ticket_url, created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 'open', $6, $7, $8, $9, $9) RETURNING id`,
-			inc.ID, n.Title, string(n.Kind), n.Owner, micros(due), public, n.TicketURL, actor.Name, micros(now)).Scan(&id); err != nil {
+			ticket_url, created_by, created_at, updated_at, source) VALUES ($1, $2, $3, $4, $5, 'open', $6, $7, $8, $9, $9, $10) RETURNING id`,
+			inc.ID, n.Title, string(n.Kind), n.Owner, micros(due), public, n.TicketURL, actor.Name, micros(now), string(source)).Scan(&id); err != nil {
 			return fmt.Errorf("insert action item: %w", err)
 		}
 		what := "Action item (" + string(n.Kind) + ")"
@@ -165,11 +182,8 @@ func (s *Store) CreateActionItem(ctx context.Context, ref string, n amends.NewAc
 			}
 		}
 		return s.audit(ctx, tx, now, actor, "action.create", inc.Ref, fmt.Sprintf("#%d %s", id, n.Title))
-	})
-	if err != nil {
-		return nil, err
-	}
-	return s.ActionItem(ctx, id)
+	}()
+	return id, err
 }
 
 // scheduleActionReminders enqueues the clock checks of item id, due at due. Each note carries

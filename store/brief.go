@@ -177,6 +177,9 @@ func (s *Store) ClockDue(ctx context.Context, incidentID int64, note string) err
 	if rest, ok := strings.CutPrefix(note, "action:"); ok {
 		return s.actionDue(ctx, incidentID, rest)
 	}
+	if note == surveyNote {
+		return s.surveyDue(ctx, incidentID)
+	}
 	instant, stage, ok := strings.Cut(note, ":")
 	if !ok || (instant != "colleagues_told" && instant != "customers_told") || (stage != "nudge" && stage != "escalate") {
 		return fmt.Errorf("clock job with note %q", note)

@@ -153,7 +153,7 @@ func (s *Store) insertDelivery(ctx context.Context, tx *Tx, incidentID int64, br
 	err := tx.QueryRowContext(ctx, `INSERT INTO deliveries (incident_id, brief_id, contact_id, purpose, name, kind, address,
 		secret, group_name, subject, body, state, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'pending', $12, $12) RETURNING id`,
-		incidentID, brief, contactID, purpose, c.Name, c.Kind, c.Address, c.Secret, group, subject, body, micros(now)).Scan(&id)
+		nullID(incidentID), brief, contactID, purpose, c.Name, c.Kind, c.Address, c.Secret, group, subject, body, micros(now)).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("insert delivery: %w", err)
 	}
@@ -164,21 +164,24 @@ const deliveryColumns = `d.id, d.incident_id, i.number, d.brief_id, d.purpose, C
 	d.address, d.secret, d.group_name, d.subject, d.body, COALESCE(b.fields, '[]'), d.state, d.attempts, d.last_error,
 	d.next_try_at, d.delivered_at, d.acked_at, d.created_at`
 
-const deliveryFrom = ` FROM deliveries d JOIN incidents i ON i.id = d.incident_id LEFT JOIN briefs b ON b.id = d.brief_id `
+// A delivery of no incident (a weekly digest) has no reference.
+const deliveryFrom = ` FROM deliveries d LEFT JOIN incidents i ON i.id = d.incident_id LEFT JOIN briefs b ON b.id = d.brief_id `
 
 func scanDelivery(row scanner) (*amends.Delivery, error) {
 	var (
-		d                        amends.Delivery
-		number, created          int64
-		brief, next, done, acked sql.NullInt64
-		fields                   string
+		d                                          amends.Delivery
+		created                                    int64
+		incident, number, brief, next, done, acked sql.NullInt64
+		fields                                     string
 	)
-	err := row.Scan(&d.ID, &d.IncidentID, &number, &brief, &d.Purpose, &d.Event, &d.Name, &d.Kind, &d.Address, &d.Secret,
+	err := row.Scan(&d.ID, &incident, &number, &brief, &d.Purpose, &d.Event, &d.Name, &d.Kind, &d.Address, &d.Secret,
 		&d.GroupName, &d.Subject, &d.Body, &fields, &d.State, &d.Attempts, &d.LastError, &next, &done, &acked, &created)
 	if err != nil {
 		return nil, err
 	}
-	d.Ref = amends.FormatRef(number)
+	if number.Valid {
+		d.IncidentID, d.Ref = incident.Int64, amends.FormatRef(number.Int64)
+	}
 	if brief.Valid {
 		d.BriefID = &brief.Int64
 	}
@@ -258,13 +261,13 @@ func (s *Store) DeliveriesDelivered(ctx context.Context, ids []int64) error {
 		}
 		for rows.Next() {
 			var purpose, name, group, kind string
-			var incidentID int64
+			var incidentID sql.NullInt64 // none for a digest
 			if err := rows.Scan(&purpose, &name, &group, &kind, &incidentID); err != nil {
 				rows.Close()
 				return err
 			}
 			if purpose == amends.PurposeBrief && first.incidentID == 0 {
-				first.name, first.group, first.kind, first.incidentID = name, group, kind, incidentID
+				first.name, first.group, first.kind, first.incidentID = name, group, kind, incidentID.Int64
 			}
 		}
 		rows.Close()
@@ -320,7 +323,7 @@ func (s *Store) DeliveryRetryLater(ctx context.Context, id int64, reason string,
 	return s.inTx(ctx, func(tx *Tx) error {
 		var incidentID int64
 		err := tx.QueryRowContext(ctx, `UPDATE deliveries SET state = 'retrying', attempts = attempts + 1, last_error = $1,
-			next_try_at = $2, updated_at = $3 WHERE id = $4 AND state = 'pending' RETURNING incident_id`,
+			next_try_at = $2, updated_at = $3 WHERE id = $4 AND state = 'pending' RETURNING COALESCE(incident_id, 0)`,
 			clip(reason), micros(next), micros(now), id).Scan(&incidentID)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil // already handled by another try
@@ -357,7 +360,7 @@ func (s *Store) Redrive(ctx context.Context, id int64, actor amends.Actor) error
 	return s.inTx(ctx, func(tx *Tx) error {
 		var state string
 		var incidentID int64
-		err := tx.QueryRowContext(ctx, "SELECT state, incident_id FROM deliveries WHERE id = $1", id).Scan(&state, &incidentID)
+		err := tx.QueryRowContext(ctx, "SELECT state, COALESCE(incident_id, 0) FROM deliveries WHERE id = $1", id).Scan(&state, &incidentID)
 		if errors.Is(err, sql.ErrNoRows) {
 			return amends.Errorf(amends.ENotFound, "delivery", "no delivery %d", id)
 		} else if err != nil {

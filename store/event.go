@@ -90,6 +90,12 @@ func (s *Store) appendEvent(ctx context.Context, tx *Tx, inc *amends.Incident, e
 	e.At = e.At.UTC().Truncate(time.Microsecond)
 	e.PrevHash = inc.HeadHash
 	e.Hash = e.ComputeHash(e.PrevHash)
+	if e.Visibility == amends.Public && inc.Status.Open() {
+		// A public update of an open incident keeps or breaks the previous one's "next update by".
+		if err := s.countUpdate(ctx, tx, inc, e.At); err != nil {
+			return e, err
+		}
+	}
 	var corrects sql.NullInt64
 	if e.Corrects != nil {
 		corrects = sql.NullInt64{Int64: *e.Corrects, Valid: true}

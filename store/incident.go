@@ -15,7 +15,7 @@ import (
 
 const incidentColumns = `id, number, title, summary, severity, status, owner, lead, comms, components,
 	noticed_at, created_at, updated_at, created_by, colleagues_told_at, customers_told_at,
-	root_cause_at, mitigated_at, resolved_at, closed_at, event_count, head_hash`
+	root_cause_at, mitigated_at, resolved_at, closed_at, event_count, head_hash, team, cause`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -23,18 +23,18 @@ func scanIncident(row scanner) (*amends.Incident, error) {
 	var (
 		inc                                  amends.Incident
 		number, noticed, created, updated    int64
-		components, status                   string
+		components, status, cause            string
 		colleagues, customers, root, mit, rs sql.NullInt64
 		closed                               sql.NullInt64
 	)
 	err := row.Scan(&inc.ID, &number, &inc.Title, &inc.Summary, &inc.Severity, &status, &inc.Owner,
 		&inc.Lead, &inc.Comms, &components, &noticed, &created, &updated, &inc.CreatedBy,
-		&colleagues, &customers, &root, &mit, &rs, &closed, &inc.EventCount, &inc.HeadHash)
+		&colleagues, &customers, &root, &mit, &rs, &closed, &inc.EventCount, &inc.HeadHash, &inc.Team, &cause)
 	if err != nil {
 		return nil, err
 	}
 	inc.Ref = amends.FormatRef(number)
-	inc.Status = amends.Status(status)
+	inc.Status, inc.Cause = amends.Status(status), amends.Cause(cause)
 	if err := json.Unmarshal([]byte(components), &inc.Components); err != nil {
 		return nil, fmt.Errorf("incident %s components: %w", inc.Ref, err)
 	}
@@ -107,6 +107,9 @@ func (s *Store) createIncident(ctx context.Context, tx *Tx, n amends.NewIncident
 	inc, err := scanIncident(row)
 	if err != nil {
 		return nil, fmt.Errorf("insert incident: %w", err)
+	}
+	if err := s.writeComponents(ctx, tx, inc.ID, inc.Components); err != nil {
+		return nil, err
 	}
 	body := n.Title
 	if n.Summary != "" {
@@ -341,10 +344,20 @@ func (s *Store) UpdateIncident(ctx context.Context, ref string, u amends.Inciden
 			}
 			add(amends.KindRoles, fmt.Sprintf("lead=%s; comms=%s", inc.Lead, inc.Comms))
 		}
+		componentsChanged := false
 		if u.Components != nil && strings.Join(*u.Components, ",") != strings.Join(inc.Components, ",") {
-			inc.Components = *u.Components
+			inc.Components, componentsChanged = *u.Components, true
 			add(amends.KindComponents, strings.Join(inc.Components, ", "))
 		}
+		if u.Team != nil && *u.Team != inc.Team {
+			inc.Team = *u.Team
+			add(amends.KindTeam, inc.Team)
+		}
+		if u.Cause != nil && *u.Cause != inc.Cause {
+			inc.Cause = *u.Cause
+			add(amends.KindCause, string(inc.Cause))
+		}
+		wasOpen := inc.Status.Open()
 		if u.Status != nil {
 			inc.Status = *u.Status
 			events = append(events, amends.Event{Kind: amends.KindStatus, Body: string(inc.Status), At: at,
@@ -358,10 +371,22 @@ func (s *Store) UpdateIncident(ctx context.Context, ref string, u amends.Inciden
 			return amends.Errorf(amends.EInvalid, "", "nothing changed: the values given are the current ones")
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE incidents SET title = $1, summary = $2, severity = $3, status = $4,
-			open_rank = $5, owner = $6, lead = $7, comms = $8, components = $9, updated_at = $10 WHERE id = $11`,
+			open_rank = $5, owner = $6, lead = $7, comms = $8, components = $9, updated_at = $10, team = $11, cause = $12
+			WHERE id = $13`,
 			inc.Title, inc.Summary, int(inc.Severity), string(inc.Status), openRank(inc.Status), inc.Owner,
-			inc.Lead, inc.Comms, componentsJSON(inc.Components), micros(now), inc.ID); err != nil {
+			inc.Lead, inc.Comms, componentsJSON(inc.Components), micros(now), inc.Team, string(inc.Cause), inc.ID); err != nil {
 			return fmt.Errorf("update incident: %w", err)
+		}
+		if componentsChanged {
+			if err := s.writeComponents(ctx, tx, inc.ID, inc.Components); err != nil {
+				return err
+			}
+		}
+		if wasOpen && !inc.Status.Open() {
+			// Resolving is the update that keeps (or breaks) the last "next update by" promise.
+			if err := s.countUpdate(ctx, tx, inc, at); err != nil {
+				return err
+			}
 		}
 		for _, e := range events {
 			if _, err := s.appendEvent(ctx, tx, inc, e, now); err != nil {
@@ -375,6 +400,9 @@ func (s *Store) UpdateIncident(ctx context.Context, ref string, u amends.Inciden
 			ev := amends.EventStatusChanged
 			if *u.Status == amends.Resolved {
 				ev = amends.EventResolved
+				if err := s.scheduleSurveys(ctx, tx, inc, at); err != nil {
+					return err
+				}
 			}
 			if err := s.notify(ctx, tx, inc, ev, now); err != nil {
 				return err

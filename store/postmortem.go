@@ -162,6 +162,10 @@ func (s *Store) postmortem(ctx context.Context, q querier, inc *amends.Incident,
 		if ed == amends.EditionPublic && !a.Public {
 			continue
 		}
+		if ed == amends.EditionPublic {
+			// Who owns a promise is internal: the public edition names the work and its date.
+			a.Owner = ""
+		}
 		pm.Preventions = append(pm.Preventions, *a)
 	}
 	pm.Timeline = amends.TimelineLines(events, ed == amends.EditionPublic)

@@ -9,6 +9,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -72,6 +73,11 @@ func Open(ctx context.Context, url, dataDir string, opt Options) (*Store, error)
 	}
 	if err := s.Migrate(ctx); err != nil {
 		s.db.Close()
+		if e := amends.ErrorOf(err); e != nil && e.Code == amends.EUnavailable && s.path != "" {
+			// Say which file, and what to check: a read-only directory or a full disk.
+			return nil, fmt.Errorf("%w: %v", amends.Errorf(amends.EUnavailable, "", "SQLite database %s: %s; check that its directory is writable by this user and the disk has room",
+				s.path, e.Message), err)
+		}
 		return nil, err
 	}
 	return s, nil
@@ -154,6 +160,9 @@ func redactURL(u string) string {
 // Dialect returns the engine in use.
 func (s *Store) Dialect() Dialect { return s.dialect }
 
+// File is the SQLite database's file, or "" on PostgreSQL.
+func (s *Store) File() string { return s.path }
+
 // DB returns the underlying handle, for tests and benchmarks that measure raw SQL beside the store.
 func (s *Store) DB() *sql.DB { return s.db }
 
@@ -222,6 +231,13 @@ func translate(err error) error {
 			return fmt.Errorf("%w: %v", amends.Errorf(amends.EUnavailable, "", "database cannot be written: %s", sqlite.ErrorCodeString[code&0xff]), err)
 		}
 		return err
+	}
+	// A connection that breaks under a query (PostgreSQL restarted, the network cut) comes back
+	// from pgx as a bare end of stream, or as "conn closed" on its next use. The chain is kept
+	// so that a handler reading a request body inside a transaction still tells, by errors.Is,
+	// an upload that ended early.
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, pgconn.ErrConnClosed) {
+		return fmt.Errorf("%w: %w", amends.Errorf(amends.EUnavailable, "", "database unavailable"), err)
 	}
 	var netErr net.Error
 	if errors.Is(err, driver.ErrBadConn) || errors.As(err, &netErr) || errors.Is(err, sql.ErrConnDone) {

@@ -79,6 +79,7 @@ var purposeLabels = map[string]string{
 	amends.PurposeEscalation: "escalation",
 	amends.PurposeCustomer:   "customer message",
 	amends.PurposeSubscriber: "status page subscriber",
+	amends.PurposeSurvey:     "feedback survey",
 }
 
 func purposeLabel(p string) string {

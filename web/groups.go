@@ -120,6 +120,7 @@ type groupsPage struct {
 	Escalation contactForm
 	EscNow     *amends.Contact
 	Secret     *shownSecret
+	Survey     surveyDelayForm
 	Done       string // what the last change did, shown once after its redirect
 	// the group whose rule or contact form is shown as typed, with its error
 	ruleOf, contactOf int64
@@ -149,6 +150,7 @@ var doneMessages = map[string]string{
 	"contact-gone":  "Contact removed.",
 	"targets":       "Time-to-own targets saved.",
 	"escalation":    "Escalation contact saved.",
+	"survey":        "Feedback survey setting saved.",
 }
 
 func (w *Web) groups(rw http.ResponseWriter, r *http.Request, _ *store.Session) {
@@ -170,6 +172,10 @@ func (w *Web) showGroups(rw http.ResponseWriter, r *http.Request, status int, p 
 		return
 	}
 	if p.EscNow, err = w.store.EscalationContact(ctx); err != nil {
+		w.fail(rw, r, err)
+		return
+	}
+	if p.Survey, err = w.surveyDelayForm(ctx, p.Survey); err != nil {
 		w.fail(rw, r, err)
 		return
 	}

@@ -39,8 +39,8 @@ type statusForm struct {
 }
 
 type detailsForm struct {
-	Severity, Owner, Lead, Comms, Components string
-	Err                                      *formError
+	Severity, Owner, Lead, Comms, Components, Team, Cause string
+	Err                                                   *formError
 }
 
 // correctForm is the one correction form of the page. It is shown when Target is set: the
@@ -69,6 +69,7 @@ type incidentPage struct {
 	Checklist    []amends.CheckItem
 	Actions      actionsView
 	ActionForm   actionForm // the add-an-action-item form, when it comes back with an error
+	Feedback     feedbackView
 }
 
 func (w *Web) incident(rw http.ResponseWriter, r *http.Request, _ *store.Session) {
@@ -120,6 +121,10 @@ func (w *Web) showIncident(rw http.ResponseWriter, r *http.Request, status int, 
 		w.fail(rw, r, err)
 		return
 	}
+	if p.Feedback, err = w.feedbackView(r.Context(), inc, p.Feedback.Form); err != nil {
+		w.fail(rw, r, err)
+		return
+	}
 	w.correctionForm(r, p, events, year)
 	for _, s := range amends.Statuses {
 		if s != amends.Closed && inc.Status.CanBecome(s) {
@@ -131,7 +136,7 @@ func (w *Web) showIncident(rw http.ResponseWriter, r *http.Request, status int, 
 	}
 	if p.DetailsForm.Err == nil {
 		p.DetailsForm = detailsForm{Severity: strconv.Itoa(int(inc.Severity)), Owner: inc.Owner, Lead: inc.Lead,
-			Comms: inc.Comms, Components: strings.Join(inc.Components, ", ")}
+			Comms: inc.Comms, Components: strings.Join(inc.Components, ", "), Team: inc.Team, Cause: string(inc.Cause)}
 	}
 	w.render(rw, r, status, "incident", p)
 }
@@ -260,12 +265,20 @@ func (w *Web) changeStatus(rw http.ResponseWriter, r *http.Request, sess *store.
 
 func (w *Web) editDetails(rw http.ResponseWriter, r *http.Request, sess *store.Session) {
 	f := detailsForm{Severity: r.PostFormValue("severity"), Owner: r.PostFormValue("owner"),
-		Lead: r.PostFormValue("lead"), Comms: r.PostFormValue("comms"), Components: r.PostFormValue("components")}
+		Lead: r.PostFormValue("lead"), Comms: r.PostFormValue("comms"), Components: r.PostFormValue("components"),
+		Team: r.PostFormValue("team"), Cause: r.PostFormValue("cause")}
 	components := splitList(f.Components)
 	if components == nil {
 		components = []string{}
 	}
 	u := amends.IncidentUpdate{Owner: &f.Owner, Lead: &f.Lead, Comms: &f.Comms, Components: &components}
+	if r.PostForm.Has("team") { // a form without the field leaves the team as it is
+		u.Team = &f.Team
+	}
+	if r.PostForm.Has("cause") {
+		cause := amends.Cause(f.Cause)
+		u.Cause = &cause
+	}
 	sev, err := parseSeverity(f.Severity)
 	if err == nil {
 		u.Severity = &sev
@@ -274,7 +287,7 @@ func (w *Web) editDetails(rw http.ResponseWriter, r *http.Request, sess *store.S
 			return
 		}
 	}
-	if fe, status := asFormError(err, "severity", "owner", "lead", "comms", "components"); fe != nil {
+	if fe, status := asFormError(err, "severity", "owner", "lead", "comms", "components", "team", "cause"); fe != nil {
 		f.Err = fe
 		w.showIncident(rw, r, status, &incidentPage{DetailsForm: f})
 		return

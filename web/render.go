@@ -150,7 +150,7 @@ func (w *Web) renderFragment(rw http.ResponseWriter, r *http.Request, status int
 }
 
 func (w *Web) internal(rw http.ResponseWriter, r *http.Request, err error) {
-	w.log.Error("render page", "path", r.URL.Path, "err", err)
+	w.log.Error("render page", "route", r.Pattern, "err", err)
 	securityHeaders(rw.Header())
 	rw.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	rw.WriteHeader(http.StatusInternalServerError)
@@ -186,11 +186,11 @@ func (w *Web) fail(rw http.ResponseWriter, r *http.Request, err error) {
 	case amends.ETooMany:
 		p.Status, p.Heading, p.Message = http.StatusTooManyRequests, "Too many requests", e.Message
 	case amends.EUnavailable:
-		w.log.Warn("web request failed", "path", r.URL.Path, "err", err)
+		w.log.Warn("web request failed", "route", r.Pattern, "err", err)
 		p.Status, p.Heading, p.Message = http.StatusServiceUnavailable, "Unavailable",
 			"The database is not answering. Try again in a moment."
 	default:
-		w.log.Error("web request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		w.log.Error("web request failed", "method", r.Method, "route", r.Pattern, "err", err)
 	}
 	p.Title = p.Heading
 	w.render(rw, r, p.Status, "error", p)

@@ -39,7 +39,10 @@ func (w *Web) table() []route {
 		{"POST", "/incidents/{ref}/actions", amends.Responder, w.addAction},
 		{"POST", "/actions/{id}/done", amends.Responder, w.actionDone},
 		{"POST", "/actions/{id}/drop", amends.Responder, w.dropAction},
+		{"POST", "/feedback/{id}/act", amends.Responder, w.actOnFeedback},
 		{"GET", "/owe", amends.Viewer, w.owe},
+		{"GET", "/insights", amends.Viewer, w.insights},
+		{"GET", "/accounts/{account}", amends.Viewer, w.ledger},
 
 		{"GET", "/incidents/{ref}/postmortem", amends.Viewer, w.postmortem},
 		{"POST", "/incidents/{ref}/postmortem/sections/{section}", amends.Responder, w.saveSection},
@@ -74,6 +77,9 @@ func (w *Web) table() []route {
 		// The read link of a brief: the signed token in the path is the authorisation.
 		{"GET", "/ack/{token}", public, w.ackForm},
 		{"POST", "/ack/{token}", public, w.ack},
+		// A customer's feedback survey: the random token in the path is the authorisation.
+		{"GET", "/survey/{token}", public, w.surveyForm},
+		{"POST", "/survey/{token}", public, w.answerSurvey},
 
 		{"GET", "/lint", amends.Viewer, w.lintForm},
 		{"POST", "/lint", amends.Viewer, w.lint},
@@ -89,6 +95,7 @@ func (w *Web) table() []route {
 		{"POST", "/admin/contacts/{id}/delete", amends.Admin, w.deleteContact},
 		{"POST", "/admin/settings/targets", amends.Admin, w.setTargets},
 		{"POST", "/admin/settings/escalation", amends.Admin, w.setEscalation},
+		{"POST", "/admin/settings/survey", amends.Admin, w.setSurveyDelay},
 	}
 }
 

@@ -165,9 +165,11 @@ func TestRoutes(t *testing.T) {
 func TestRoutesTable(t *testing.T) {
 	a := newTestApp(t, amendstest.NewClock(at("15:00")))
 	seen := map[string]bool{}
-	anyone := map[string]bool{"POST /login": true, "POST /logout": true, "POST /lint": true, "POST /ack/{token}": true}
+	anyone := map[string]bool{"POST /login": true, "POST /logout": true, "POST /lint": true, "POST /ack/{token}": true,
+		"POST /survey/{token}": true}
 	open := map[string]bool{"GET /login": true, "POST /login": true, "GET /static/{file...}": true,
-		"GET /ack/{token}": true, "POST /ack/{token}": true, "GET /postmortems/{ref}": true}
+		"GET /ack/{token}": true, "POST /ack/{token}": true, "GET /postmortems/{ref}": true,
+		"GET /survey/{token}": true, "POST /survey/{token}": true}
 	for _, rt := range a.web.table() {
 		key := rt.method + " " + rt.path
 		if seen[key] {

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -154,6 +155,8 @@ func (w *Web) login(rw http.ResponseWriter, r *http.Request, _ *store.Session) {
 	key := strings.ToLower(name) + "|" + clientIP(r)
 	if wait := w.limiter.blocked(key); wait > 0 {
 		p.Message = "Too many failed sign-ins for this name from your address. Try again in " + formatDuration(wait+time.Minute) + "."
+		// Whole seconds, rounded up: a client that waits this long is let in.
+		rw.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
 		w.renderLogin(rw, r, http.StatusTooManyRequests, p)
 		return
 	}

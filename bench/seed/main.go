@@ -2,6 +2,15 @@
 // timeline (through the store, so the hash chain is real) and many incidents for the list
 // (bulk rows straight into the table, since only the list query is measured on them). It
 // prints the references it made and the database's plan for a page of the list.
+//
+// With -insight-incidents N it seeds the insights benchmark instead (#7): N incidents spread
+// over two years with -events-per-incident events each, -action-items action items and a
+// survey for one incident in three, then times the insights (median of -runs) beside a bare
+// count of the same rows and prints the plans of their queries:
+//
+//	go run ./bench/seed -db sqlite:/tmp/insights.db -insight-incidents 100000 -events-per-incident 20 -action-items 500000
+//
+// -insight-measure times the insights of a database seeded before, without seeding again.
 package main
 
 import (
@@ -13,6 +22,7 @@ import (
 	"time"
 
 	"github.com/amends/amends"
+	"github.com/amends/amends/bench/seed/insightseed"
 	"github.com/amends/amends/store"
 )
 
@@ -20,7 +30,31 @@ func main() {
 	db := flag.String("db", "", "database URL (sqlite:PATH or postgres://…)")
 	events := flag.Int("events", 1000, "events on the long timeline")
 	incidents := flag.Int("incidents", 100000, "incidents for the list")
+	var is insightseed.Options
+	flag.IntVar(&is.Incidents, "insight-incidents", 0, "seed and time the insights over this many incidents instead")
+	flag.IntVar(&is.EventsPerIncident, "events-per-incident", 20, "timeline events per insight incident")
+	flag.IntVar(&is.ActionItems, "action-items", 500000, "action items over the insight incidents")
+	runs := flag.Int("runs", 5, "timed runs of each insight query (the median is printed)")
+	measureOnly := flag.Bool("insight-measure", false, "only time the insights of a database seeded before")
 	flag.Parse()
+	if is.Incidents > 0 || *measureOnly {
+		err := func() error {
+			st, err := store.Open(context.Background(), *db, "", store.Options{})
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			if *measureOnly {
+				return measureInsights(context.Background(), st, *runs, time.Now())
+			}
+			return seedInsights(context.Background(), st, is, *runs)
+		}()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "seed:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(context.Background(), *db, *events, *incidents); err != nil {
 		fmt.Fprintln(os.Stderr, "seed:", err)
 		os.Exit(1)

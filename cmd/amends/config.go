@@ -25,6 +25,8 @@ type config struct {
 	// StatusExport is a directory the status page is written to after each publish, and
 	// StatusExportURL where that directory is served.
 	StatusExport, StatusExportURL string
+	// Digests sends everyone who owes action items a weekly digest on Monday at 08:00.
+	Digests bool
 }
 
 func env(name, def string) string {
@@ -52,6 +54,7 @@ func serveFlags(fs *flag.FlagSet, c *config) {
 	fs.DurationVar(&c.RescueAfter, "rescue-after", envDuration("AMENDS_RESCUE_AFTER", time.Minute), "retry a job that looks stuck this long, e.g. after a crash (env AMENDS_RESCUE_AFTER)")
 	fs.StringVar(&c.StatusExport, "status-export", env("AMENDS_STATUS_EXPORT", ""), "write the status page as static files into DIR after each publish (env AMENDS_STATUS_EXPORT)")
 	fs.StringVar(&c.StatusExportURL, "status-export-url", env("AMENDS_STATUS_EXPORT_URL", ""), "URL the --status-export directory is served at, for its links (env AMENDS_STATUS_EXPORT_URL); default this server's /status")
+	fs.BoolVar(&c.Digests, "digests", envBool("AMENDS_DIGESTS", true), "send each owner a weekly digest of their action items, Mondays at 08:00 server time (env AMENDS_DIGESTS)")
 	fs.StringVar(&c.LogLevel, "log-level", env("AMENDS_LOG_LEVEL", "info"), "debug, info, warn or error (env AMENDS_LOG_LEVEL)")
 }
 
@@ -65,6 +68,13 @@ func envInt(name string, def int) int {
 func envDuration(name string, def time.Duration) time.Duration {
 	if d, err := time.ParseDuration(os.Getenv(name)); err == nil {
 		return d
+	}
+	return def
+}
+
+func envBool(name string, def bool) bool {
+	if b, err := strconv.ParseBool(os.Getenv(name)); err == nil {
+		return b
 	}
 	return def
 }

@@ -38,6 +38,7 @@ type Main struct {
 	server *server.Server
 	ln     net.Listener
 	done   chan error
+	unlock func() // releases the SQLite database file for another server
 }
 
 // Run opens the database (applying migrations), makes the first admin on first start and
@@ -54,6 +55,11 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("open database: %w", err)
 	}
 	m.Store = st
+	if file := st.File(); file != "" {
+		if m.unlock, err = lockDatabaseFile(file); err != nil {
+			return err
+		}
+	}
 	checker, err := loadChecker(m.Config.Rules)
 	if err != nil {
 		return err
@@ -116,6 +122,9 @@ func (m *Main) Close() error {
 	if m.Store != nil {
 		errs = append(errs, m.Store.Close())
 	}
+	if m.unlock != nil {
+		m.unlock()
+	}
 	return errors.Join(errs...)
 }
 
@@ -136,7 +145,8 @@ func (m *Main) startQueue(ctx context.Context) error {
 		senders[channel.KindEmail] = email
 	}
 	q, err := delivery.New(ctx, delivery.Config{Store: m.Store, DBURL: m.Config.DB, Senders: senders,
-		BaseURL: m.Config.BaseURL, Logger: m.Logger, Workers: m.Config.Workers, RescueAfter: m.Config.RescueAfter})
+		BaseURL: m.Config.BaseURL, Logger: m.Logger, Workers: m.Config.Workers, RescueAfter: m.Config.RescueAfter,
+		Digests: m.Config.Digests})
 	if err != nil {
 		return err
 	}
