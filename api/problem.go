@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -37,6 +38,10 @@ func fail(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	p := Problem{Instance: r.URL.Path}
 	var tooBig *http.MaxBytesError
 	switch e := amends.ErrorOf(err); {
+	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
+		// The client went away mid-request: nothing is wrong on our side, and nobody reads the answer.
+		log.Debug("request cancelled by the client", "method", r.Method, "route", r.Pattern)
+		p.Code, p.Status, p.Detail = amends.EUnavailable, 499, "request cancelled"
 	case errors.As(err, &tooBig):
 		p.Code, p.Status, p.Detail = amends.EInvalid, http.StatusRequestEntityTooLarge, "the request body is over the 1 MiB limit"
 	case e != nil && e.Code != amends.EInternal:

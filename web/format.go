@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"html/template"
+	"net/url"
 	"strings"
 	"time"
 
@@ -36,6 +37,7 @@ func (w *Web) funcs() template.FuncMap {
 		"events":   func() []string { return amends.NotifyEvents },
 		"kinds":    channelKinds,
 		"lower":    strings.ToLower,
+		"pathEsc":  url.PathEscape, // one path segment, so "/" "?" "#" in a name stay in it
 		"elLabel":  elementLabel,
 		"statuses": func() []amends.Status { return amends.Statuses },
 		"num":      formatCount,

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"errors"
 	"html/template"
@@ -170,6 +171,10 @@ type errorPage struct {
 func (w *Web) fail(rw http.ResponseWriter, r *http.Request, err error) {
 	p := &errorPage{Status: http.StatusInternalServerError, Heading: "Internal error",
 		Message: "Something went wrong on our side. It has been logged; try again, and tell an admin if it persists."}
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		w.log.Debug("request cancelled by the client", "method", r.Method, "route", r.Pattern)
+		return // the browser went away; nobody reads the answer
+	}
 	e := amends.ErrorOf(err)
 	code := amends.ErrorCode(err)
 	switch code {
