@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -31,6 +32,9 @@ type Config struct {
 	Now     func() time.Time
 	// Status is the public status page, mounted when set; cmd/amends runs its polling.
 	Status *statuspage.Publisher
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the client (see
+	// forwardedClient); none by default, when the connection's peer is the client.
+	TrustedProxies []netip.Prefix
 }
 
 // Server serves amends over HTTP.
@@ -98,7 +102,7 @@ func New(cfg Config) (*Server, error) {
 			handle(rt.Method, rt.Path, rt.Handler, api.MaxBody)
 		}
 	}
-	s.handler = recoverer(cfg.Logger, logRequests(cfg.Logger, m.instrument(secureHeaders(mux))))
+	s.handler = recoverer(cfg.Logger, logRequests(cfg.Logger, m.instrument(secureHeaders(forwardedClient(cfg.TrustedProxies, mux)))))
 	// Built here, not in Serve, so Shutdown may race Serve's start safely.
 	s.http = &http.Server{
 		Handler:           s.handler,

@@ -27,6 +27,9 @@ type config struct {
 	StatusExport, StatusExportURL string
 	// Digests sends everyone who owes action items a weekly digest on Monday at 08:00.
 	Digests bool
+	// TrustedProxies lists the reverse proxies (addresses, CIDR prefixes) whose
+	// X-Forwarded-For is believed, comma-separated.
+	TrustedProxies string
 }
 
 func env(name, def string) string {
@@ -54,6 +57,7 @@ func serveFlags(fs *flag.FlagSet, c *config) {
 	fs.DurationVar(&c.RescueAfter, "rescue-after", envDuration("AMENDS_RESCUE_AFTER", time.Minute), "retry a job that looks stuck this long, e.g. after a crash (env AMENDS_RESCUE_AFTER)")
 	fs.StringVar(&c.StatusExport, "status-export", env("AMENDS_STATUS_EXPORT", ""), "write the status page as static files into DIR after each publish (env AMENDS_STATUS_EXPORT)")
 	fs.StringVar(&c.StatusExportURL, "status-export-url", env("AMENDS_STATUS_EXPORT_URL", ""), "URL the --status-export directory is served at, for its links (env AMENDS_STATUS_EXPORT_URL); default this server's /status")
+	fs.StringVar(&c.TrustedProxies, "trusted-proxies", env("AMENDS_TRUSTED_PROXIES", ""), "reverse proxies whose X-Forwarded-For names the client, e.g. 10.0.0.0/8,127.0.0.1 (env AMENDS_TRUSTED_PROXIES); default none")
 	fs.BoolVar(&c.Digests, "digests", envBool("AMENDS_DIGESTS", true), "send each owner a weekly digest of their action items, Mondays at 08:00 server time (env AMENDS_DIGESTS)")
 	fs.StringVar(&c.LogLevel, "log-level", env("AMENDS_LOG_LEVEL", "info"), "debug, info, warn or error (env AMENDS_LOG_LEVEL)")
 }

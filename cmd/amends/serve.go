@@ -50,6 +50,10 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.Notice == nil {
 		m.Notice = os.Stderr
 	}
+	proxies, err := server.ParseTrustedProxies(m.Config.TrustedProxies)
+	if err != nil {
+		return err
+	}
 	st, err := store.Open(ctx, m.Config.DB, m.Config.Data, store.Options{Now: m.Now, Files: filepath.Join(m.Config.Data, "attachments")})
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
@@ -84,7 +88,8 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.status.Start(ctx)
-	srv, err := server.New(server.Config{Store: st, Checker: checker, Logger: m.Logger, BaseURL: m.Config.BaseURL, Now: m.Now, Status: m.status})
+	srv, err := server.New(server.Config{Store: st, Checker: checker, Logger: m.Logger, BaseURL: m.Config.BaseURL, Now: m.Now,
+		Status: m.status, TrustedProxies: proxies})
 	if err != nil {
 		return err
 	}
