@@ -2,11 +2,15 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/amends/amends"
 )
@@ -48,9 +52,7 @@ func (s *Store) ingestAlert(ctx context.Context, a Alert, actor amends.Actor) (I
 	if strings.TrimSpace(a.GroupKey) == "" {
 		return IngestResult{}, amends.Errorf(amends.EInvalid, "groupKey", "is required")
 	}
-	if len(a.GroupKey) > 1000 {
-		return IngestResult{}, amends.Errorf(amends.EInvalid, "groupKey", "is over 1000 bytes")
-	}
+	a = fitAlert(a)
 	var res IngestResult
 	err := s.inTx(ctx, func(tx *Tx) error {
 		var incidentID, number int64
@@ -104,9 +106,6 @@ func (s *Store) ingestAlert(ctx context.Context, a Alert, actor amends.Actor) (I
 			n.NoticedAt = &started
 		}
 		n.Normalize()
-		if len([]rune(n.Title)) > amends.MaxTitle {
-			n.Title = string([]rune(n.Title)[:amends.MaxTitle-1]) + "…"
-		}
 		if err := n.Validate(now); err != nil {
 			return err
 		}
@@ -132,4 +131,46 @@ func (s *Store) ingestAlert(ctx context.Context, a Alert, actor amends.Actor) (I
 		return nil
 	})
 	return res, err
+}
+
+// maxGroupKey is the longest group key kept as it is; a longer one is kept as its hash.
+const maxGroupKey = 1000
+
+// fitAlert makes an alert's text fit what an incident holds, so that no alert is refused for
+// its wording: a refused alert would be dropped by its sender and declare nothing. Invalid
+// UTF-8 and control characters are replaced, the title is one line cut to amends.MaxTitle, the
+// summary and detail are cut to their limits, and a group key over maxGroupKey bytes is kept as
+// "sha256:" and its hex digest, which still groups repeats together.
+func fitAlert(a Alert) Alert {
+	a.Title = strings.Join(strings.Fields(cleanText(a.Title)), " ")
+	a.Summary = cut(cleanText(a.Summary), amends.MaxSummary)
+	a.Detail = cut(cleanText(a.Detail), amends.MaxBody-len("Alerts resolved: "))
+	if a.Title == "" {
+		a.Title = "Alert from " + a.Source
+	}
+	a.Title = cut(a.Title, amends.MaxTitle)
+	if len(a.GroupKey) > maxGroupKey {
+		sum := sha256.Sum256([]byte(a.GroupKey))
+		a.GroupKey = "sha256:" + hex.EncodeToString(sum[:])
+	}
+	return a
+}
+
+// cleanText replaces invalid UTF-8 and control characters other than newline and tab.
+func cleanText(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	return strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\t' || !unicode.IsControl(r) {
+			return r
+		}
+		return ' '
+	}, s)
+}
+
+// cut shortens s to at most max characters, ending in "…" when it was cut.
+func cut(s string, max int) string {
+	if utf8.RuneCountInString(s) <= max {
+		return s
+	}
+	return string([]rune(s)[:max-1]) + "…"
 }

@@ -2,9 +2,11 @@ package store_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/amends/amends"
 	"github.com/amends/amends/amendstest"
@@ -274,6 +276,42 @@ func TestAlertGroupsMakeOneIncident(t *testing.T) {
 		unknown := store.Alert{Source: "alertmanager", GroupKey: "never-seen", Firing: false}
 		if res, err := s.IngestAlert(ctx, unknown, responder); err != nil || res.Action != "ignored" {
 			t.Errorf("resolved unknown group: %+v %v", res, err)
+		}
+	})
+}
+
+// TestAlertTextNeverRefusesAnAlert sends an alert whose wording no incident could hold as it
+// is: it still declares one, its text made to fit, and its repeats group with it.
+func TestAlertTextNeverRefusesAnAlert(t *testing.T) {
+	forEachDB(t, func(t *testing.T, s *store.Store, clock *amendstest.Clock) {
+		ctx := context.Background()
+		key := `{}:{alertname="Checkout", instance="` + strings.Repeat("web-", 400) + `"}`
+		a := store.Alert{Source: "alertmanager", GroupKey: key, Firing: true, Severity: 2,
+			Title:   "Checkout\nerrors\x00 " + strings.Repeat("é", 300),
+			Summary: strings.Repeat("d", amends.MaxSummary+50) + "\x00",
+			Detail:  "Checkout on web-1\x07 \xff"}
+		res, err := s.IngestAlert(ctx, a, responder)
+		if err != nil || !res.Created {
+			t.Fatalf("an alert with unfit wording: %+v %v", res, err)
+		}
+		inc, err := s.Incident(ctx, res.Ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(inc.Title, "Checkout errors ") || utf8.RuneCountInString(inc.Title) != amends.MaxTitle || !strings.HasSuffix(inc.Title, "…") {
+			t.Errorf("title %q (%d characters)", inc.Title, utf8.RuneCountInString(inc.Title))
+		}
+		if utf8.RuneCountInString(inc.Summary) != amends.MaxSummary || strings.ContainsRune(inc.Summary, 0) {
+			t.Errorf("summary of %d characters", utf8.RuneCountInString(inc.Summary))
+		}
+		again, err := s.IngestAlert(ctx, a, responder)
+		if err != nil || again.Created || again.Ref != res.Ref {
+			t.Errorf("a repeat of the long group key: %+v %v, want an update of %s", again, err, res.Ref)
+		}
+		events, _ := s.Timeline(ctx, res.Ref, false)
+		last := events[len(events)-1]
+		if last.Body != "Firing: Checkout on web-1  \uFFFD" {
+			t.Errorf("alert detail on the timeline: %q", last.Body)
 		}
 	})
 }
