@@ -272,8 +272,13 @@ func TestSQLiteDiskFull(t *testing.T) {
 	if refused.status != 503 || prob.Code != amends.EUnavailable || strings.Contains(prob.Detail, "SQLITE") {
 		t.Fatalf("after %d notes, a note that does not fit: %d %s\n%s", accepted, refused.status, refused.body, p.logs.String())
 	}
-	if !strings.Contains(p.logs.String(), "database cannot be written") {
-		t.Errorf("the log does not say why:\n%s", p.logs.String())
+	// The server writes its log line as it answers; the pipe reaches p.logs a moment later.
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(p.logs.String(), "database cannot be written"); {
+		if time.Now().After(deadline) {
+			t.Errorf("the log does not say why:\n%s", p.logs.String())
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	if a := ask(t, "GET", p.url+"/api/v1/incidents/"+ref+"/timeline", "", auth...); a.status != 200 {
 		t.Errorf("reading with the disk full: %d", a.status)
