@@ -125,11 +125,7 @@ func literal(s string) string {
 // ellipsis so the subject stays within MaxMessageSubject characters.
 func fitSubject(lead, title string) string {
 	room := MaxMessageSubject - utf8.RuneCountInString(lead)
-	if utf8.RuneCountInString(title) > room {
-		r := []rune(title)
-		title = strings.TrimSpace(string(r[:room-1])) + "…"
-	}
-	return lead + title
+	return lead + Shorten(title, room)
 }
 
 // lowerFirst lower-cases the first letter of s unless the first word looks like a name or an

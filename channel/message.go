@@ -253,13 +253,7 @@ func isMultiLine(s string) bool {
 }
 
 // truncate shortens s to at most n runes, ending with an ellipsis when it cut.
-func truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n-1]) + "…"
-}
+func truncate(s string, n int) string { return amends.Shorten(s, n) }
 
 // facts are the label/value pairs every channel shows: the message's Fields, or Severity and
 // Status when it has none. Call it on a cleaned message.

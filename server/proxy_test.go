@@ -97,4 +97,3 @@ func TestSignInLimitBehindAProxy(t *testing.T) {
 		})
 	}
 }
-

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/amends/amends"
 )
@@ -143,12 +142,12 @@ const maxGroupKey = 1000
 // "sha256:" and its hex digest, which still groups repeats together.
 func fitAlert(a Alert) Alert {
 	a.Title = strings.Join(strings.Fields(cleanText(a.Title)), " ")
-	a.Summary = cut(cleanText(a.Summary), amends.MaxSummary)
-	a.Detail = cut(cleanText(a.Detail), amends.MaxBody-len("Alerts resolved: "))
+	a.Summary = amends.Shorten(cleanText(a.Summary), amends.MaxSummary)
+	a.Detail = amends.Shorten(cleanText(a.Detail), amends.MaxBody-len("Alerts resolved: "))
 	if a.Title == "" {
 		a.Title = "Alert from " + a.Source
 	}
-	a.Title = cut(a.Title, amends.MaxTitle)
+	a.Title = amends.Shorten(a.Title, amends.MaxTitle)
 	if len(a.GroupKey) > maxGroupKey {
 		sum := sha256.Sum256([]byte(a.GroupKey))
 		a.GroupKey = "sha256:" + hex.EncodeToString(sum[:])
@@ -165,12 +164,4 @@ func cleanText(s string) string {
 		}
 		return ' '
 	}, s)
-}
-
-// cut shortens s to at most max characters, ending in "…" when it was cut.
-func cut(s string, max int) string {
-	if utf8.RuneCountInString(s) <= max {
-		return s
-	}
-	return string([]rune(s)[:max-1]) + "…"
 }

@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/amends/amends"
 )
@@ -150,10 +149,7 @@ const excerptRunes = 160
 
 func newCorrectTarget(e amends.Event, year int) *correctTarget {
 	t := &correctTarget{ID: e.ID, KindLabel: e.Kind.Label(), AtISO: isoTime(e.At), AtText: formatWhen(e.At, year)}
-	t.Excerpt = strings.Join(strings.Fields(e.Body), " ")
-	if utf8.RuneCountInString(t.Excerpt) > excerptRunes {
-		t.Excerpt = strings.TrimSpace(string([]rune(t.Excerpt)[:excerptRunes])) + "…"
-	}
+	t.Excerpt = amends.Shorten(strings.Join(strings.Fields(e.Body), " "), excerptRunes)
 	return t
 }
 
