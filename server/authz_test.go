@@ -2,9 +2,6 @@ package server_test
 
 import (
 	"context"
-	"crypto/sha256"
-	"database/sql"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
@@ -546,7 +543,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}
 		api := strings.HasPrefix(pattern, "/api/")
 		callers := f.authzCallers(t)
-		before := fingerprint(t, f.store.DB())
+		before := amendstest.Fingerprint(t, f.store.DB())
 		var allowed []caller
 		for _, c := range callers {
 			if rt.min == anyone || (c.role != "" && c.role.AtLeast(rt.min)) {
@@ -575,10 +572,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 				}
 			}
 		}
-		if after := fingerprint(t, f.store.DB()); after != before {
+		if after := amendstest.Fingerprint(t, f.store.DB()); after != before {
 			t.Errorf("%s: refused requests changed the database", rt.route)
 		}
-		before = fingerprint(t, f.store.DB())
+		before = amendstest.Fingerprint(t, f.store.DB())
 		for i, c := range allowed {
 			res, body := f.send(t, rt, c)
 			if res.StatusCode == http.StatusUnauthorized || res.StatusCode == http.StatusForbidden || res.StatusCode >= 500 {
@@ -592,7 +589,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}
 		// A GET changes nothing, whoever sends it: mail scanners and link previews fetch
 		// every link they see, so a GET that acted would act for nobody.
-		if method == http.MethodGet && fingerprint(t, f.store.DB()) != before {
+		if method == http.MethodGet && amendstest.Fingerprint(t, f.store.DB()) != before {
 			t.Errorf("%s: a GET changed the database", rt.route)
 		}
 	}
@@ -624,48 +621,4 @@ func checkMatrixCoversMounted(t *testing.T, f *authzFixture) {
 			t.Errorf("the authorization matrix names %s, which is not mounted", rt.route)
 		}
 	}
-}
-
-// fingerprint hashes the content of every table but sessions (each route's callers sign in
-// afresh before it is fingerprinted).
-func fingerprint(t *testing.T, db *sql.DB) string {
-	t.Helper()
-	rows, err := db.Query("SELECT name FROM sqlite_master WHERE type = 'table' AND name <> 'sessions' ORDER BY name")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tables []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		tables = append(tables, n)
-	}
-	rows.Close()
-	h := sha256.New()
-	for _, table := range tables {
-		fmt.Fprintf(h, "table %s\n", table)
-		rows, err := db.Query(`SELECT * FROM "` + table + `"`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cols, _ := rows.Columns()
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		for rows.Next() {
-			if err := rows.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
-			fmt.Fprintf(h, "%v\n", vals)
-		}
-		if err := rows.Err(); err != nil {
-			t.Fatal(err)
-		}
-		rows.Close()
-	}
-	return hex.EncodeToString(h.Sum(nil))
 }

@@ -3,9 +3,6 @@ package web
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"database/sql"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -173,14 +170,14 @@ func TestEveryChangeNeedsItsCSRFToken(t *testing.T) {
 		route := rt.method + " " + rt.path
 		cookie, own := f.session(t, amends.Admin)
 		_, other := f.session(t, amends.Admin)
-		before := dbFingerprint(t, f.store.DB())
+		before := amendstest.Fingerprint(t, f.store.DB())
 		for _, fg := range forgeries {
 			res, body := f.send(t, rt.method, rt.path, cookie, fg.csrf(own, other), fg.inHeader, fg.header)
 			if res.StatusCode != http.StatusForbidden || !strings.Contains(body, "Not allowed") {
 				t.Errorf("%s with %s: %d, want 403\n%s", route, fg.name, res.StatusCode, body)
 			}
 		}
-		if after := dbFingerprint(t, f.store.DB()); after != before {
+		if after := amendstest.Fingerprint(t, f.store.DB()); after != before {
 			t.Errorf("%s: refused requests changed the database", route)
 		}
 		if res, body := f.sendForm(t, rt.method, rt.path, cookie, own, map[string]string{"Sec-Fetch-Site": "same-origin", "Origin": f.srv.URL}); res.StatusCode == http.StatusForbidden {
@@ -204,7 +201,7 @@ func TestPublicChangesRefuseOtherSites(t *testing.T) {
 		}
 		checked++
 		route := rt.method + " " + rt.path
-		before := dbFingerprint(t, f.store.DB())
+		before := amendstest.Fingerprint(t, f.store.DB())
 		for _, h := range []map[string]string{{"Origin": "https://evil.example"}, {"Origin": "null"},
 			{"Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "same-site"}} {
 			res, body := f.sendForm(t, rt.method, rt.path, nil, "", h)
@@ -212,7 +209,7 @@ func TestPublicChangesRefuseOtherSites(t *testing.T) {
 				t.Errorf("%s with %v: %d, want 403\n%s", route, h, res.StatusCode, body)
 			}
 		}
-		if after := dbFingerprint(t, f.store.DB()); after != before {
+		if after := amendstest.Fingerprint(t, f.store.DB()); after != before {
 			t.Errorf("%s: refused requests changed the database", route)
 		}
 	}
@@ -224,48 +221,4 @@ func TestPublicChangesRefuseOtherSites(t *testing.T) {
 	if res.StatusCode >= 400 {
 		t.Errorf("the read link from its own page: %d\n%s", res.StatusCode, body)
 	}
-}
-
-// dbFingerprint hashes the content of every table but sessions (the tests sign in before they
-// take it).
-func dbFingerprint(t *testing.T, db *sql.DB) string {
-	t.Helper()
-	rows, err := db.Query("SELECT name FROM sqlite_master WHERE type = 'table' AND name <> 'sessions' ORDER BY name")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tables []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		tables = append(tables, n)
-	}
-	rows.Close()
-	h := sha256.New()
-	for _, table := range tables {
-		fmt.Fprintf(h, "table %s\n", table)
-		rows, err := db.Query(`SELECT * FROM "` + table + `"`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cols, _ := rows.Columns()
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		for rows.Next() {
-			if err := rows.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
-			fmt.Fprintf(h, "%v\n", vals)
-		}
-		if err := rows.Err(); err != nil {
-			t.Fatal(err)
-		}
-		rows.Close()
-	}
-	return hex.EncodeToString(h.Sum(nil))
 }
