@@ -409,19 +409,7 @@ func (s *Store) actionDue(ctx context.Context, incidentID int64, rest string) er
 		if a.TicketURL != "" {
 			body += "Ticket: " + a.TicketURL + "\n"
 		}
-		recipients, err := s.contactsNamed(ctx, tx, who)
-		if err != nil {
-			return err
-		}
-		var jobs []Job
-		for _, c := range recipients {
-			did, err := s.insertDelivery(ctx, tx, inc.ID, nil, purpose, c, "", subject, body, now)
-			if err != nil {
-				return err
-			}
-			jobs = append(jobs, Job{Kind: JobDeliver, DeliveryID: did, IncidentID: inc.ID})
-		}
-		return s.enqueue(ctx, tx, jobs)
+		return s.tellPerson(ctx, tx, inc.ID, who, purpose, subject, body, now)
 	})
 }
 

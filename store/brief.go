@@ -239,16 +239,31 @@ func (s *Store) ClockDue(ctx context.Context, incidentID int64, note string) err
 		if err != nil {
 			return err
 		}
-		var jobs []Job
-		for _, c := range recipients {
-			id, err := s.insertDelivery(ctx, tx, inc.ID, nil, purpose, c, "", subject, body, now)
-			if err != nil {
-				return err
-			}
-			jobs = append(jobs, Job{Kind: JobDeliver, DeliveryID: id, IncidentID: inc.ID})
-		}
-		return s.enqueue(ctx, tx, jobs)
+		return s.tell(ctx, tx, inc.ID, recipients, purpose, subject, body, now)
 	})
+}
+
+// tell writes one delivery of subject and body to each of contacts, for the incident
+// incidentID (0: none, as for a digest), and enqueues them, in tx.
+func (s *Store) tell(ctx context.Context, tx *Tx, incidentID int64, contacts []amends.Contact, purpose, subject, body string, now time.Time) error {
+	jobs := make([]Job, 0, len(contacts))
+	for _, c := range contacts {
+		id, err := s.insertDelivery(ctx, tx, incidentID, nil, purpose, c, "", subject, body, now)
+		if err != nil {
+			return err
+		}
+		jobs = append(jobs, Job{Kind: JobDeliver, DeliveryID: id, IncidentID: incidentID})
+	}
+	return s.enqueue(ctx, tx, jobs)
+}
+
+// tellPerson tells the person named who through every contact bearing that name (see tell).
+func (s *Store) tellPerson(ctx context.Context, tx *Tx, incidentID int64, who, purpose, subject, body string, now time.Time) error {
+	contacts, err := s.contactsNamed(ctx, tx, who)
+	if err != nil {
+		return err
+	}
+	return s.tell(ctx, tx, incidentID, contacts, purpose, subject, body, now)
 }
 
 // contactsNamed returns every contact with this name (a person reached in several ways).

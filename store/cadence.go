@@ -54,21 +54,9 @@ func (s *Store) updateReminderDue(ctx context.Context, incidentID int64, eventID
 		if who == "" {
 			who = inc.Owner
 		}
-		recipients, err := s.contactsNamed(ctx, tx, who)
-		if err != nil {
-			return err
-		}
 		subject := fmt.Sprintf("[%s] Next customer update due by %s: %s", inc.Ref, due, inc.Title)
 		body := fmt.Sprintf("The status page promised the next update on %s (%s) by %s. Post it even if there is no change yet: saying so keeps the promise.\n",
 			inc.Ref, inc.Severity, due)
-		var jobs []Job
-		for _, c := range recipients {
-			id, err := s.insertDelivery(ctx, tx, inc.ID, nil, amends.PurposeNudge, c, "", subject, body, now)
-			if err != nil {
-				return err
-			}
-			jobs = append(jobs, Job{Kind: JobDeliver, DeliveryID: id, IncidentID: inc.ID})
-		}
-		return s.enqueue(ctx, tx, jobs)
+		return s.tellPerson(ctx, tx, inc.ID, who, amends.PurposeNudge, subject, body, now)
 	})
 }

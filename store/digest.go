@@ -33,7 +33,6 @@ func (s *Store) SendDigests(ctx context.Context) (int, error) {
 			}
 			byOwner[a.Owner] = append(byOwner[a.Owner], a)
 		}
-		var jobs []Job
 		for _, owner := range owners {
 			list := amends.DigestItems(byOwner[owner], now)
 			if len(list) == 0 {
@@ -49,21 +48,13 @@ func (s *Store) SendDigests(ctx context.Context) (int, error) {
 			} else if n == 0 {
 				continue // this week's digest of owner was written already
 			}
-			contacts, err := s.contactsNamed(ctx, tx, owner)
-			if err != nil {
-				return err
-			}
 			subject, body := amends.MakeDigest(owner, list, now, s.loc)
-			for _, c := range contacts {
-				id, err := s.insertDelivery(ctx, tx, 0, nil, amends.PurposeDigest, c, "", subject, body, now)
-				if err != nil {
-					return err
-				}
-				jobs = append(jobs, Job{Kind: JobDeliver, DeliveryID: id})
+			if err := s.tellPerson(ctx, tx, 0, owner, amends.PurposeDigest, subject, body, now); err != nil {
+				return err
 			}
 			sent++
 		}
-		return s.enqueue(ctx, tx, jobs)
+		return nil
 	})
 	return sent, err
 }

@@ -285,25 +285,13 @@ func (s *Store) AnswerSurvey(ctx context.Context, token string, a amends.Answer)
 // notifyLowRating writes and enqueues a nudge to each contact of the incident's owner about a
 // low rating, in tx.
 func (s *Store) notifyLowRating(ctx context.Context, tx *Tx, inc *amends.Incident, v *amends.Survey, now time.Time) error {
-	recipients, err := s.contactsNamed(ctx, tx, inc.Owner)
-	if err != nil {
-		return err
-	}
 	subject := fmt.Sprintf("[%s] Low feedback %d/5 from %s", inc.Ref, v.Rating, v.Who())
 	body := fmt.Sprintf("%s rated how we handled %s (%s) %d/5 (%s).\n", v.Who(), inc.Ref, inc.Title, v.Rating, amends.RatingLabel(v.Rating))
 	if v.Comment != "" {
 		body += "\nTheir comment:\n" + v.Comment + "\n"
 	}
 	body += "\nOpen the incident to turn this answer into an action item.\n"
-	var jobs []Job
-	for _, c := range recipients {
-		id, err := s.insertDelivery(ctx, tx, inc.ID, nil, amends.PurposeNudge, c, "", subject, body, now)
-		if err != nil {
-			return err
-		}
-		jobs = append(jobs, Job{Kind: JobDeliver, DeliveryID: id, IncidentID: inc.ID})
-	}
-	return s.enqueue(ctx, tx, jobs)
+	return s.tellPerson(ctx, tx, inc.ID, inc.Owner, amends.PurposeNudge, subject, body, now)
 }
 
 // IncidentFeedback is what customers said about how an incident was handled: how many were

@@ -230,30 +230,7 @@ func (s *Store) Incidents(ctx context.Context, f amends.IncidentFilter) (Inciden
 // IncidentsQueryPlan returns the database's plan for the first page of the incident list, so
 // benchmarks can show that it reads an index, not the table.
 func (s *Store) IncidentsQueryPlan(ctx context.Context) (string, error) {
-	q := "SELECT " + incidentColumns + " FROM incidents WHERE open_rank = 1 AND number < 50000 ORDER BY number DESC LIMIT 51"
-	explain := "EXPLAIN " + q
-	if s.dialect == SQLite {
-		explain = "EXPLAIN QUERY PLAN " + q
-	}
-	rows, err := s.db.QueryContext(ctx, explain)
-	if err != nil {
-		return "", translate(err)
-	}
-	defer rows.Close()
-	cols, _ := rows.Columns()
-	var out []string
-	for rows.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			return "", err
-		}
-		out = append(out, fmt.Sprint(vals[len(vals)-1]))
-	}
-	return strings.Join(out, "\n"), rows.Err()
+	return s.queryPlan(ctx, "SELECT "+incidentColumns+" FROM incidents WHERE open_rank = 1 AND number < 50000 ORDER BY number DESC LIMIT 51")
 }
 
 func (s *Store) appendIncidents(ctx context.Context, page *IncidentPage, q string, args []any) error {

@@ -282,33 +282,6 @@ func (s *Store) InsightsQueryPlans(ctx context.Context, f amends.InsightFilter) 
 	return out, nil
 }
 
-// queryPlan returns EXPLAIN QUERY PLAN (SQLite) or EXPLAIN (PostgreSQL) of q, one line a step.
-func (s *Store) queryPlan(ctx context.Context, q string, args ...any) (string, error) {
-	explain := "EXPLAIN " + q
-	if s.dialect == SQLite {
-		explain = "EXPLAIN QUERY PLAN " + q
-	}
-	rows, err := s.db.QueryContext(ctx, explain, args...)
-	if err != nil {
-		return "", translate(err)
-	}
-	defer rows.Close()
-	cols, _ := rows.Columns()
-	var out []string
-	for rows.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			return "", err
-		}
-		out = append(out, fmt.Sprint(vals[len(vals)-1]))
-	}
-	return strings.Join(out, "\n"), rows.Err()
-}
-
 // Accounts lists the distinct customer accounts, in order, for navigation to their ledgers.
 func (s *Store) Accounts(ctx context.Context) ([]string, error) {
 	rows, err := s.db.QueryContext(ctx, "SELECT DISTINCT account FROM customers WHERE account <> '' ORDER BY account")
